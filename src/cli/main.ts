@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { describeConfig, runFlagHelp } from '../config/index.js';
+import { errorMessage } from '../errors.js';
+import { DEFAULT_ROOT_DIR } from './agent-client.js';
+import { logsCommand } from './logs.js';
+import { psCommand } from './ps.js';
+import { loadRunConfig, runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The nodelet command line. `nodelet run` takes the kubelet's own flags and is parsed by config/ (so a
+ * kubelet.service ExecStart line works unchanged, also without the word `run`); the read-only
+ * commands use commander.
+ */
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'run' || (first?.startsWith('-') && !['-h', '--help', '-V', '--version'].includes(first))) {
+    const args = first === 'run' ? rest : argv;
+    if (args.includes('--help') || args.includes('-h')) {
+      process.stdout.write(`Usage: nodelet run [flags]\n\nRuns the node agent: static pods from --pod-manifest-path.\n\n${runFlagHelp}\n`);
+      return 0;
+    }
+    return runCommand(args);
+  }
+
+  const program = new Command('nodelet')
+    .description('A standalone, kubelet-compatible node agent: static pods without a control plane.')
+    .version(version)
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  const rootDir = () => new Option('--root-dir <dir>', 'the running agent\'s --root-dir').default(DEFAULT_ROOT_DIR);
+  program.command('run').description('run the node agent (takes the kubelet\'s flags; see nodelet run --help)');
+  program
+    .command('ps')
+    .description('list containers, like docker ps')
+    .addOption(rootDir())
+    .option('-n, --namespace <ns>', 'only this namespace')
+    .option('-q, --quiet', 'only container ids')
+    .action(async (o: { rootDir: string; namespace?: string; quiet?: boolean }) => {
+      process.stdout.write(await psCommand(o));
+    });
+  program
+    .command('logs')
+    .description('print a container\'s log, like kubectl logs')
+    .argument('<pod>', 'pod name (web-node1) or manifest name (web)')
+    .addOption(rootDir())
+    .option('-c, --container <name>', 'container name (default: the only one)')
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-f, --follow', 'stream new lines until the container stops')
+    .option('-p, --previous', 'the previous, terminated instance of the container')
+    .option('--tail <lines>', 'only the last N lines', (v) => Number.parseInt(v, 10))
+    .option('--since <duration>', 'only lines newer than this (30s, 5m, 1h)')
+    .option('--timestamps', 'prefix each line with its RFC3339Nano time')
+    .action(async (pod: string, o: Parameters<typeof logsCommand>[1]) => {
+      await logsCommand(pod, o, process.stdout);
+    });
+  program
+    .command('config')
+    .description('print the effective configuration and where each value came from')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[flags...]', 'the flags nodelet run is (or would be) started with')
+    .action((flags: string[]) => {
+      if (flags.includes('--help') || flags.includes('-h')) {
+        process.stdout.write(`Usage: nodelet config [run flags]\n\nPrints the configuration nodelet run would use with these flags, and where each value came from.\n\n${runFlagHelp}\n`);
+        return;
+      }
+      const loaded = loadRunConfig(flags);
+      for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(describeConfig(loaded));
+    });
+  program
+    .command('validate')
+    .description('check manifests as nodelet would load them; exit 1 if any is invalid')
+    .argument('<paths...>', 'manifest files or directories')
+    .option('--hostname-override <name>', 'node name used for defaulting')
+    .action((paths: string[], o: { hostnameOverride?: string }) => {
+      const { output, ok } = validateCommand(paths, o.hostnameOverride);
+      process.stdout.write(output);
+      if (!ok) process.exitCode = 1;
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code?.startsWith('commander.')) return 2;
+    process.stderr.write(`nodelet: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`nodelet: ${errorMessage(err)}\n`);
+    process.exit(1);
+  },
+);

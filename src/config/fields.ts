@@ -1,0 +1,80 @@
+import type { NodeletConfig } from './types.js';
+import {
+  durationKind,
+  headersKind,
+  INT32_MAX,
+  intKind,
+  ipKind,
+  loggingFormatKind,
+  nodeNameKind,
+  pathKind,
+  quantityKind,
+  stringKind,
+  urlKind,
+  type ValueKind,
+} from './values.js';
+
+/** How one field of {@link NodeletConfig} is named, defaulted, read and shown. */
+export interface FieldSpec<K extends keyof NodeletConfig> {
+  /** Name shown by `nodelet config`: the KubeletConfiguration field name where there is one. */
+  readonly name: string;
+  /** Dotted path of the field in a KubeletConfiguration file; absent = flag only (as in the kubelet). */
+  readonly file?: string;
+  /** The default without `--config` (nodeName's is the machine's hostname, filled by loadConfig). */
+  readonly default: NodeletConfig[K];
+  readonly kind: ValueKind<NodeletConfig[K]>;
+}
+
+/**
+ * Every field of NodeletConfig, in the order `nodelet config` shows them. A mapped type, so adding a
+ * field to NodeletConfig without describing it here is a compile error.
+ */
+export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
+  staticPodPath: { name: 'staticPodPath', file: 'staticPodPath', default: '', kind: pathKind({ allowEmpty: true }) },
+  fileCheckFrequencyMs: { name: 'fileCheckFrequency', file: 'fileCheckFrequency', default: 20_000, kind: durationKind },
+  syncFrequencyMs: { name: 'syncFrequency', file: 'syncFrequency', default: 60_000, kind: durationKind },
+  rootDir: { name: 'rootDir', default: '/var/lib/kubelet', kind: pathKind({ allowEmpty: false }) },
+  podLogsDir: { name: 'podLogsDir', file: 'podLogsDir', default: '/var/log/pods', kind: pathKind({ allowEmpty: false }) },
+  nodeName: { name: 'nodeName', default: '', kind: nodeNameKind },
+  maxPods: { name: 'maxPods', file: 'maxPods', default: 110, kind: intKind(1, INT32_MAX) },
+  containerLogMaxSizeBytes: {
+    name: 'containerLogMaxSize',
+    file: 'containerLogMaxSize',
+    default: 10 * 1024 * 1024,
+    kind: quantityKind,
+  },
+  // > 1 as the kubelet's container log manager requires: the current file plus one rotation.
+  containerLogMaxFiles: { name: 'containerLogMaxFiles', file: 'containerLogMaxFiles', default: 5, kind: intKind(2, INT32_MAX) },
+  verbosity: { name: 'logging.verbosity', file: 'logging.verbosity', default: 0, kind: intKind(0, INT32_MAX, 'level') },
+  loggingFormat: { name: 'logging.format', file: 'logging.format', default: 'text', kind: loggingFormatKind },
+  containerRuntimeEndpoint: {
+    name: 'containerRuntimeEndpoint',
+    file: 'containerRuntimeEndpoint',
+    default: '',
+    kind: stringKind,
+  },
+  kubeconfig: { name: 'kubeconfig', default: '', kind: pathKind({ allowEmpty: true }) },
+  staticPodURL: { name: 'staticPodURL', file: 'staticPodURL', default: '', kind: urlKind },
+  staticPodURLHeader: { name: 'staticPodURLHeader', file: 'staticPodURLHeader', default: {}, kind: headersKind },
+  httpCheckFrequencyMs: { name: 'httpCheckFrequency', file: 'httpCheckFrequency', default: 20_000, kind: durationKind },
+  // Ours: 127.0.0.1, not the kubelet's 0.0.0.0: an unauthenticated read-only API stays local unless asked.
+  address: { name: 'address', file: 'address', default: '127.0.0.1', kind: ipKind },
+  // 10255 from flags; loadConfig makes it 0 when --config is used, as the kubelet's file defaulting does.
+  readOnlyPort: { name: 'readOnlyPort', file: 'readOnlyPort', default: 10255, kind: intKind(0, 65535, 'port') },
+  crashLoopBackOffInitialMs: { name: 'crashLoopBackOffInitial', default: 10_000, kind: durationKind },
+  crashLoopBackOffMaxMs: { name: 'crashLoopBackOffMax', default: 300_000, kind: durationKind },
+};
+
+/** The keys of NodeletConfig in display order. */
+export const FIELD_KEYS = Object.keys(FIELDS) as (keyof NodeletConfig)[];
+
+/** The readOnlyPort default when a config file is used (kubelet v1beta1 defaulting: disabled). */
+export const FILE_READ_ONLY_PORT_DEFAULT = 0;
+
+/** Field path in a file → the NodeletConfig key it sets. */
+export const FILE_FIELDS: ReadonlyMap<string, keyof NodeletConfig> = new Map(
+  FIELD_KEYS.flatMap((key) => {
+    const file = FIELDS[key].file;
+    return file === undefined ? [] : [[file, key] as const];
+  }),
+);

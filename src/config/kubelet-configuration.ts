@@ -1,0 +1,35 @@
+import { KUBELET_CONFIG_API_VERSION, KUBELET_CONFIG_KIND } from './config-file.js';
+import { formatDuration } from './duration.js';
+import { formatQuantity } from './quantity.js';
+import type { NodeletConfig } from './types.js';
+
+/**
+ * The configuration in the kubelet's v1beta1 KubeletConfiguration shape, for `/configz` (which wraps
+ * it as `{"kubeletconfig": …}`, as the kubelet does). Only fields nodelet has are included;
+ * durations and sizes are written as the kubelet writes them (`"1m0s"`, `"10Mi"`), and `omitempty`
+ * fields are left out when empty. Flag-only settings (rootDir, nodeName, kubeconfig) are not part of
+ * a KubeletConfiguration and are not included.
+ */
+export function toKubeletConfiguration(config: NodeletConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: KUBELET_CONFIG_KIND, apiVersion: KUBELET_CONFIG_API_VERSION };
+  if (config.staticPodPath !== '') out.staticPodPath = config.staticPodPath;
+  out.podLogsDir = config.podLogsDir;
+  out.syncFrequency = formatDuration(config.syncFrequencyMs);
+  out.fileCheckFrequency = formatDuration(config.fileCheckFrequencyMs);
+  out.httpCheckFrequency = formatDuration(config.httpCheckFrequencyMs);
+  if (config.staticPodURL !== '') out.staticPodURL = config.staticPodURL;
+  if (Object.keys(config.staticPodURLHeader).length > 0) {
+    out.staticPodURLHeader = Object.fromEntries(
+      Object.entries(config.staticPodURLHeader).map(([name, values]) => [name, [...values]]),
+    );
+  }
+  out.address = config.address;
+  out.readOnlyPort = config.readOnlyPort;
+  out.maxPods = config.maxPods;
+  out.containerLogMaxSize = formatQuantity(config.containerLogMaxSizeBytes);
+  out.containerLogMaxFiles = config.containerLogMaxFiles;
+  out.logging = { format: config.loggingFormat, verbosity: config.verbosity };
+  // Not omitempty in v1beta1: the kubelet always writes it.
+  out.containerRuntimeEndpoint = config.containerRuntimeEndpoint;
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * The effective configuration of nodelet, parsed once from defaults, `--config` and flags, then
+ * frozen. Nothing downstream reads `process.argv` or `process.env`.
+ */
+export interface NodeletConfig {
+  /** Directory or single file of static pod manifests; '' = no file source. */
+  staticPodPath: string;
+  /** Full re-list period of the file source (kubelet: fileCheckFrequency, 20 s). */
+  fileCheckFrequencyMs: number;
+  /** Period of the level-triggered re-sync of every pod worker (kubelet: syncFrequency, 1 m). */
+  syncFrequencyMs: number;
+  /** Where checkpoints and the agent socket live (kubelet: --root-dir, /var/lib/kubelet). */
+  rootDir: string;
+  /** Where container logs go (kubelet: podLogsDir, /var/log/pods). */
+  podLogsDir: string;
+  /** The node name: --hostname-override or the machine's hostname, lowercased and trimmed. */
+  nodeName: string;
+  /** Pods admitted beyond this are refused with reason OutOfpods (kubelet: maxPods, 110). */
+  maxPods: number;
+  /** Bytes after which a container log is rotated (kubelet: containerLogMaxSize, 10Mi). */
+  containerLogMaxSizeBytes: number;
+  /** Log files kept per container, current included (kubelet: containerLogMaxFiles, 5). */
+  containerLogMaxFiles: number;
+  /** klog verbosity (-v). */
+  verbosity: number;
+  /** --logging-format. */
+  loggingFormat: 'text' | 'json';
+  /** --container-runtime-endpoint; '' = the embedded process runtime. */
+  containerRuntimeEndpoint: string;
+  /** --kubeconfig; '' = standalone. */
+  kubeconfig: string;
+  /** --manifest-url; '' = no HTTP source. */
+  staticPodURL: string;
+  /** --manifest-url-header, name → values. */
+  staticPodURLHeader: Record<string, string[]>;
+  /** --http-check-frequency (20 s). */
+  httpCheckFrequencyMs: number;
+  /** --address the HTTP servers bind to (ours: 127.0.0.1). */
+  address: string;
+  /** --read-only-port (10255 from flags, 0 in a config file = disabled). */
+  readOnlyPort: number;
+  /** CrashLoopBackOff initial delay (10 s). Tests only: set by a hidden flag. */
+  crashLoopBackOffInitialMs: number;
+  /** CrashLoopBackOff cap (300 s). Tests only: set by a hidden flag. */
+  crashLoopBackOffMaxMs: number;
+}
+
+/** Where one configuration value came from, for `nodelet config` and `/configz`. */
+export interface ValueOrigin {
+  source: 'default' | 'config-file' | 'config-dir' | 'flag';
+  /** The flag (`--pod-manifest-path`) or file and field (`/etc/kubelet.yaml: staticPodPath`). */
+  detail?: string;
+}
+
+/** The result of loading the configuration: the frozen config, each value's origin, and warnings. */
+export interface LoadedConfig {
+  config: Readonly<NodeletConfig>;
+  origins: Readonly<Record<keyof NodeletConfig, ValueOrigin>>;
+  /** One line each: accepted-but-ignored flags and fields, unknown fields, retired flags. */
+  warnings: string[];
+}

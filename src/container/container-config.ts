@@ -1,0 +1,138 @@
+import path from 'node:path';
+import type { Container, Pod } from '../api/types.js';
+import { NodeletError } from '../errors.js';
+import type { ContainerConfig, EnvPair, PodSandboxConfig } from '../runtime/types.js';
+import { expand } from './expansion.js';
+
+/** Node facts a container's environment can refer to through fieldRef. */
+export interface NodeFacts {
+  nodeName: string;
+  hostIP: string;
+  /** Host network only on the process runtime, so the pod IP is the host IP. */
+  podIP: string;
+}
+
+/** The sandbox config of a pod: the CRI PodSandboxConfig the kubelet builds (kuberuntime_sandbox.go). */
+export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number): PodSandboxConfig {
+  const meta = pod.metadata!;
+  const hostNetwork = pod.spec?.hostNetwork ?? false;
+  return {
+    uid: meta.uid!,
+    name: meta.name!,
+    namespace: meta.namespace ?? 'default',
+    attempt,
+    logDirectory: path.join(podLogsDir, `${meta.namespace ?? 'default'}_${meta.name}_${meta.uid}`),
+    hostname: hostNetwork ? '' : (pod.spec?.hostname ?? meta.name!),
+    hostNetwork,
+    labels: { ...(meta.labels ?? {}) },
+    annotations: { ...(meta.annotations ?? {}) },
+  };
+}
+
+/**
+ * The container config of one attempt of `container`: environment resolved in order with `$(VAR)`
+ * expansion and fieldRef values, then command and args expanded against it (kuberuntime's
+ * generateContainerConfig + kubelet_pods.go makeEnvironmentVariables). Throws CreateContainerConfigError
+ * for a reference it cannot resolve.
+ */
+export function containerConfig(pod: Pod, container: Container, attempt: number, node: NodeFacts): ContainerConfig {
+  const env = resolveEnv(pod, container, node);
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const lookup = (n: string) => values.get(n);
+  return {
+    name: container.name,
+    attempt,
+    image: container.image ?? '',
+    command: (container.command ?? []).map((s) => expand(s, lookup)),
+    args: (container.args ?? []).map((s) => expand(s, lookup)),
+    env,
+    workingDir: container.workingDir ?? '',
+    logPath: path.join(container.name, `${attempt}.log`),
+    labels: {
+      'io.kubernetes.pod.name': pod.metadata!.name!,
+      'io.kubernetes.pod.namespace': pod.metadata!.namespace ?? 'default',
+      'io.kubernetes.pod.uid': pod.metadata!.uid!,
+      'io.kubernetes.container.name': container.name,
+    },
+    annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
+  };
+}
+
+function resolveEnv(pod: Pod, container: Container, node: NodeFacts): EnvPair[] {
+  const values = new Map<string, string>();
+  const order: string[] = [];
+  const set = (name: string, value: string) => {
+    if (!values.has(name)) order.push(name);
+    values.set(name, value);
+  };
+  for (const [i, e] of (container.env ?? []).entries()) {
+    if (e.valueFrom) {
+      set(e.name, resolveValueFrom(pod, container, e.valueFrom, node, `env[${i}]`));
+    } else {
+      set(e.name, expand(e.value ?? '', (n) => values.get(n)));
+    }
+  }
+  return order.map((name) => ({ name, value: values.get(name)! }));
+}
+
+function resolveValueFrom(
+  pod: Pod,
+  container: Container,
+  from: NonNullable<NonNullable<Container['env']>[number]['valueFrom']>,
+  node: NodeFacts,
+  where: string,
+): string {
+  if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath, node, `${container.name} ${where}`);
+  if (from.resourceFieldRef) {
+    const res = from.resourceFieldRef.resource;
+    const [kind, name] = res.split('.') as ['limits' | 'requests', string];
+    const q = container.resources?.[kind]?.[name];
+    if (q !== undefined) return String(q);
+    // Without a limit the kubelet reports node allocatable; we have none to report, so say so clearly.
+    throw new NodeletError('CreateContainerConfigError', `container ${container.name} ${where}: ${res} is not set`);
+  }
+  throw new NodeletError(
+    'CreateContainerConfigError',
+    `container ${container.name} ${where}: static pods may only use fieldRef and resourceFieldRef`,
+  );
+}
+
+/** The value of a downward-API fieldPath (pkg/fieldpath/fieldpath.go ExtractFieldPathAsString). */
+export function fieldValue(pod: Pod, fieldPath: string, node: NodeFacts, where: string): string {
+  const meta = pod.metadata!;
+  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (keyed) {
+    const map = keyed[1] === 'labels' ? meta.labels : meta.annotations;
+    return map?.[keyed[2]!] ?? '';
+  }
+  switch (fieldPath) {
+    case 'metadata.name':
+      return meta.name ?? '';
+    case 'metadata.namespace':
+      return meta.namespace ?? 'default';
+    case 'metadata.uid':
+      return meta.uid ?? '';
+    case 'metadata.labels':
+      return formatMap(meta.labels);
+    case 'metadata.annotations':
+      return formatMap(meta.annotations);
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? node.nodeName;
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? '';
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return node.hostIP;
+    case 'status.podIP':
+    case 'status.podIPs':
+      return node.podIP;
+  }
+  throw new NodeletError('CreateContainerConfigError', `${where}: unsupported fieldRef fieldPath "${fieldPath}"`);
+}
+
+function formatMap(map: Record<string, string> | undefined): string {
+  return Object.keys(map ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(map![k])}`)
+    .join('\n');
+}

@@ -1,0 +1,40 @@
+// The whole pipeline for one static pod manifest, as the kubelet's file source runs it
+// (pkg/kubelet/config/common.go tryDecodeSinglePod): decode → validate → default.
+
+import type { NodeletError } from '../errors.js';
+import type { Pod } from '../api/types.js';
+import { decodePods } from './decode.js';
+import { applyStaticPodDefaults } from './defaults.js';
+import { validatePod } from './validate.js';
+
+/** Where a manifest came from and for which node it is loaded. */
+export interface LoadOptions {
+  /** The name errors are reported against (`web.yaml:3:5: …`): usually the path as the user gave it. */
+  file: string;
+  /** The node name: the pod is named `<name>-<lowercased nodeName>` and bound to this node. */
+  nodeName: string;
+  /** Which source read the manifest: the `kubernetes.io/config.source` annotation. */
+  source: 'file' | 'http';
+  /** Full file path or URL, used in the UID hash and the `nodelet.io/config.file` annotation. */
+  origin: string;
+  /** When the manifest was first seen: the `kubernetes.io/config.seen` annotation. */
+  seenAt: Date;
+}
+
+/** The outcome of {@link loadPodManifest}: a ready-to-run Pod, or every error found. */
+export type LoadResult = { ok: true; pod: Pod } | { ok: false; errors: NodeletError[] };
+
+/**
+ * Loads one static pod manifest: decodes exactly one Pod (YAML or JSON), validates it as the API
+ * server and the kubelet would, and applies the static-pod and API defaults. Errors carry file,
+ * line and column. Never throws for bad input.
+ */
+export function loadPodManifest(bytes: Uint8Array | string, opts: LoadOptions): LoadResult {
+  const decoded = decodePods(bytes, opts.file, { allowList: false });
+  if (!decoded.ok) return decoded;
+  const first = decoded.pods[0];
+  if (!first) return { ok: false, errors: [] };
+  const errors = validatePod(first.pod, { file: opts.file, locate: first.locate, nodeName: opts.nodeName });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, pod: applyStaticPodDefaults(first.pod, opts) };
+}

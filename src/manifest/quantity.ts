@@ -1,0 +1,93 @@
+// A Kubernetes resource.Quantity parser, enough to validate manifests and compare requests with
+// limits exactly (k8s.io/apimachinery/pkg/api/resource/quantity.go). Values are kept as exact
+// fractions of bigints, so `0.1` and `100m` compare equal and nothing is lost to floating point.
+
+/** A parsed Kubernetes quantity: the exact value `num / den` (den > 0) and the text it came from. */
+export interface Quantity {
+  readonly num: bigint;
+  readonly den: bigint;
+  /** The text as written in the manifest (numbers are rendered with `String`). */
+  readonly text: string;
+}
+
+/** The apimachinery message for text that is not a quantity. */
+export const QUANTITY_SYNTAX_ERROR =
+  "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+// Longer than any sane quantity; a bound keeps a hostile 10 MB digit string from costing
+// quadratic bigint work.
+const MAX_QUANTITY_TEXT = 256;
+// Bigger exponents are legal for apimachinery (inf.Dec), but 10^400 is already far beyond any real
+// resource amount and the bound keeps bigint powers cheap.
+const MAX_EXPONENT = 400;
+
+const decimalSI = new Map<string, number>([
+  ['n', -9], ['u', -6], ['m', -3], ['', 0], ['k', 3], ['M', 6], ['G', 9], ['T', 12], ['P', 15], ['E', 18],
+]);
+const binarySI = new Map<string, number>([['Ki', 10], ['Mi', 20], ['Gi', 30], ['Ti', 40], ['Pi', 50], ['Ei', 60]]);
+
+const shape = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)$/;
+
+/**
+ * Parses a quantity such as `100m`, `1Gi`, `1e3`, `0.5` or a YAML number, or returns undefined when
+ * the text is not a quantity. Mirrors resource.ParseQuantity's grammar:
+ * `<signedNumber><suffix>` where suffix is a binary SI (`Ki`…`Ei`), decimal SI (`n u m k M G T P E`)
+ * or a decimal exponent (`e3`, `E-2`).
+ */
+export function parseQuantity(input: string | number): Quantity | undefined {
+  const text = typeof input === 'number' ? numberText(input) : input;
+  if (text === undefined || text.length === 0 || text.length > MAX_QUANTITY_TEXT) return undefined;
+  const m = shape.exec(text);
+  if (!m) return undefined;
+  const sign = m[1] === '-' ? -1n : 1n;
+  const intPart = m[2] ?? '';
+  const fracPart = m[3] ?? '';
+  const suffix = m[4] ?? '';
+  if (intPart.length + fracPart.length === 0) return undefined;
+
+  let exp10 = -fracPart.length;
+  let exp2 = 0;
+  const dec = decimalSI.get(suffix);
+  const bin = binarySI.get(suffix);
+  if (dec !== undefined) {
+    exp10 += dec;
+  } else if (bin !== undefined) {
+    exp2 = bin;
+  } else if (/^[eE][+-]?[0-9]+$/.test(suffix)) {
+    const e = Number(suffix.slice(1));
+    if (!Number.isSafeInteger(e) || Math.abs(e) > MAX_EXPONENT) return undefined;
+    exp10 += e;
+  } else {
+    return undefined;
+  }
+  let num = sign * BigInt(intPart + fracPart || '0');
+  let den = 1n;
+  if (exp10 >= 0) num *= 10n ** BigInt(exp10);
+  else den = 10n ** BigInt(-exp10);
+  num *= 2n ** BigInt(exp2);
+  return { num, den, text };
+}
+
+// A YAML/JSON number in a quantity field (`cpu: 2`) is read by apimachinery from its literal text; the
+// shortest round-trip rendering is the closest we have to that text.
+function numberText(n: number): string | undefined {
+  if (!Number.isFinite(n)) return undefined;
+  return String(n).replace('e+', 'e');
+}
+
+/** Compares two quantities exactly: negative if a < b, 0 if equal, positive if a > b. */
+export function compareQuantities(a: Quantity, b: Quantity): number {
+  const l = a.num * b.den;
+  const r = b.num * a.den;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+/** Whether a quantity is below zero. */
+export function isNegativeQuantity(q: Quantity): boolean {
+  return q.num < 0n;
+}
+
+/** Whether a quantity is a whole number (as extended resources must be). */
+export function isIntegerQuantity(q: Quantity): boolean {
+  return q.num % q.den === 0n;
+}

@@ -1,0 +1,402 @@
+import { unlink } from 'node:fs/promises';
+import type { Container, Pod, PodStatus } from '../api/types.js';
+import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
+import { errorMessage, NodeletError } from '../errors.js';
+import type { ContainerInfo, Runtime } from '../runtime/types.js';
+import { computePhase, computePodStatus } from '../status/pod-status.js';
+import type { ContainerView } from '../status/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { Backoff } from './backoff.js';
+import { gracePeriodSeconds, shouldRestart } from './restart-policy.js';
+import { assertNever, transitions, type WorkerState } from './worker-state.js';
+
+/** What a pod worker needs from the node: shared by every worker. */
+export interface WorkerDeps {
+  runtime: Runtime;
+  clock: Clock;
+  backoff: Backoff;
+  logger: Logger;
+  node: NodeFacts;
+  podLogsDir: string;
+  /** Called after each sync with how long it took, for metrics. */
+  onSync?: (operation: 'create' | 'update' | 'sync' | 'kill', seconds: number) => void;
+  /** Called once, when a container of the pod starts for the first time since the pod was added. */
+  onFirstStart?: (pod: Pod, seconds: number) => void;
+}
+
+/**
+ * The worker of one pod: every runtime call for the pod goes through it, one at a time. Level-triggered:
+ * each sync compares what runs with the spec and acts, so a missed event is repaired by the next sync.
+ */
+export class PodWorker {
+  private current: WorkerState;
+  private pod: Pod;
+  private sandboxId: string | undefined;
+  private readonly views = new Map<string, ContainerView>();
+  private startTime = 0;
+  private terminalPhase: 'Succeeded' | 'Failed' | undefined;
+  private wake: { at: number; timer: TimerHandle } | undefined;
+  private busy = false;
+  private dirty = false;
+  private readonly addedAt: number;
+  private firstStartReported = false;
+  private predecessorDone = false;
+  private readonly log: Logger;
+  /** Resolves once the worker reaches `terminated`. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    pod: Pod,
+    initial: WorkerState,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.pod = pod;
+    this.current = initial;
+    this.addedAt = deps.clock.now();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.log = deps.logger.child({ pod: fullName(pod), podUID: pod.metadata!.uid });
+    if (initial.kind === 'waiting') {
+      void initial.predecessor.then(() => {
+        this.predecessorDone = true;
+        this.kick();
+      });
+    }
+  }
+
+  get uid(): string {
+    return this.pod.metadata!.uid!;
+  }
+
+  get state(): WorkerState['kind'] {
+    return this.current.kind;
+  }
+
+  /** The desired pod (latest spec). */
+  get desired(): Pod {
+    return this.pod;
+  }
+
+  /** Asks for a sync soon; many kicks while a sync runs collapse into one more sync. */
+  kick(): void {
+    this.dirty = true;
+    if (!this.busy) void this.loop();
+  }
+
+  /** A new version of the same pod (same UID): labels or annotations changed. */
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.kick();
+  }
+
+  /** Stops the pod with grace; `done` resolves when everything has stopped. */
+  terminate(gracePeriodOverride?: number): void {
+    switch (this.current.kind) {
+      case 'waiting':
+      case 'rejected':
+        this.transition({ kind: 'terminated' });
+        return;
+      case 'syncing':
+        this.transition({ kind: 'terminating', gracePeriodSeconds: gracePeriodOverride });
+        this.kick();
+        return;
+      case 'terminating':
+      case 'terminated':
+        return;
+      default:
+        assertNever(this.current);
+    }
+  }
+
+  /** The pod's live status, computed from what the worker knows. */
+  status(): PodStatus {
+    const rejected = this.current.kind === 'rejected' ? { reason: this.current.reason, message: this.current.message } : undefined;
+    return computePodStatus(
+      {
+        pod: this.pod,
+        containers: [...this.views.values()],
+        startTime: this.startTime,
+        hostIP: this.deps.node.hostIP,
+        podIP: this.deps.node.podIP,
+        rejected,
+        terminalPhase: this.terminalPhase,
+        terminating: this.current.kind === 'terminating' || this.current.kind === 'terminated',
+      },
+      this.deps.clock.now(),
+    );
+  }
+
+  /** What the worker knows of each container (for `nodelet ps` and logs). */
+  containers(): ContainerView[] {
+    return [...this.views.values()].map((v) => ({ ...v }));
+  }
+
+  private transition(next: WorkerState): void {
+    if (!transitions[this.current.kind].includes(next.kind)) {
+      throw new Error(`pod worker: transition ${this.current.kind} → ${next.kind} is not allowed`);
+    }
+    this.log.debug({ from: this.current.kind, to: next.kind }, 'Pod worker state changed');
+    this.current = next;
+    if (next.kind === 'terminated') {
+      this.cancelWake();
+      this.resolveDone();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        const started = this.deps.clock.now();
+        const op = this.current.kind === 'terminating' ? 'kill' : this.sandboxId ? 'sync' : 'create';
+        try {
+          await this.step();
+        } catch (err) {
+          this.log.error({ err: errorMessage(err) }, 'Error syncing pod, will retry');
+          this.wakeIn(this.deps.backoff.initialMs);
+        }
+        this.deps.onSync?.(op, (this.deps.clock.now() - started) / 1000);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async step(): Promise<void> {
+    const s = this.current;
+    switch (s.kind) {
+      case 'waiting': {
+        // The predecessor's promise kicks us once it is done; until then there is nothing to do.
+        if (!this.predecessorDone) return;
+        this.transition({ kind: 'syncing' });
+        return this.syncPod();
+      }
+      case 'syncing':
+        return this.syncPod();
+      case 'terminating':
+        return this.killPod(gracePeriodSeconds(this.pod, s.gracePeriodSeconds));
+      case 'rejected':
+      case 'terminated':
+        return;
+      default:
+        assertNever(s);
+    }
+  }
+
+  /** One convergence pass (the kubelet's SyncPod + computePodActions). */
+  private async syncPod(): Promise<void> {
+    const { runtime } = this.deps;
+    if (!this.sandboxId) {
+      this.sandboxId = await runtime.runPodSandbox(sandboxConfig(this.pod, this.deps.podLogsDir, 0));
+      this.startTime = this.deps.clock.now();
+    }
+    await this.refresh();
+    if (this.terminalPhase) return;
+    const spec = this.pod.spec!;
+    const policy = spec.restartPolicy ?? 'Always';
+
+    for (const c of spec.initContainers ?? []) {
+      const sidecar = c.restartPolicy === 'Always';
+      const v = this.view(c.name, true);
+      const cur = v.current;
+      if (!cur || cur.state === 'created') {
+        await this.start(v, c);
+        if (!sidecar || v.current?.state !== 'running') return;
+        continue;
+      }
+      if (cur.state === 'running') {
+        if (sidecar) continue;
+        return;
+      }
+      if (cur.exitCode === 0 && !sidecar) continue;
+      if (!sidecar && policy === 'Never') {
+        this.log.info({ container: c.name, exitCode: cur.exitCode }, 'Init container failed, pod failed');
+        await this.finishPod('Failed');
+        return;
+      }
+      await this.restart(v, c, true);
+      if (!sidecar || v.current?.state !== 'running') return;
+    }
+
+    for (const c of spec.containers) {
+      const v = this.view(c.name, false);
+      const cur = v.current;
+      if (!cur || cur.state === 'created') {
+        await this.start(v, c);
+      } else if (cur.state === 'exited') {
+        if (shouldRestart(this.pod, cur.exitCode, false)) await this.restart(v, c, false);
+      }
+    }
+
+    const phase = computePhase(this.pod, [...this.views.values()]);
+    if (phase === 'Succeeded' || phase === 'Failed') await this.finishPod(phase);
+  }
+
+  /** Reaches a terminal phase: it sticks, and what still runs (sidecars) is stopped. */
+  private async finishPod(phase: 'Succeeded' | 'Failed'): Promise<void> {
+    this.terminalPhase = phase;
+    this.cancelWake();
+    this.log.info({ phase }, 'Pod reached a terminal phase');
+    await this.stopAll(gracePeriodSeconds(this.pod, undefined));
+  }
+
+  /** Brings each view up to date with the runtime; a container the runtime lost counts as exited 137. */
+  private async refresh(): Promise<void> {
+    for (const v of this.views.values()) {
+      if (!v.current || v.current.state === 'exited') continue;
+      const info = await this.deps.runtime.containerStatus(v.current.id);
+      v.current = info ?? {
+        ...v.current,
+        state: 'exited',
+        exitCode: 137,
+        reason: 'ContainerStatusUnknown',
+        message: 'The container could not be located when the pod was synced',
+        finishedAt: this.deps.clock.now(),
+      };
+    }
+  }
+
+  /** Restarts an exited container unless it is in CrashLoopBackOff. */
+  private async restart(v: ContainerView, c: Container, init: boolean): Promise<void> {
+    const key = this.backoffKey(c.name);
+    const finishedAt = v.current?.finishedAt || this.deps.clock.now();
+    const remaining = this.deps.backoff.remainingSince(key, finishedAt);
+    if (remaining > 0) {
+      const seconds = Math.round(this.deps.backoff.current(key) / 1000);
+      const meta = this.pod.metadata!;
+      v.waiting = {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${formatSeconds(seconds)} restarting failed container=${c.name} pod=${meta.name}_${meta.namespace}(${meta.uid})`,
+      };
+      this.wakeIn(remaining);
+      return;
+    }
+    this.deps.backoff.next(key);
+    this.log.info({ container: c.name, init, restartCount: v.restartCount + 1 }, 'Restarting container');
+    await this.start(v, c);
+  }
+
+  /** Creates and starts the next attempt of a container; failures become waiting reasons, not exceptions. */
+  private async start(v: ContainerView, c: Container): Promise<void> {
+    const { runtime } = this.deps;
+    const attempt = v.current && v.current.state !== 'created' ? v.restartCount + 1 : v.restartCount;
+    let id: string;
+    try {
+      const config = containerConfig(this.pod, c, attempt, this.deps.node);
+      id = await runtime.createContainer(this.sandboxId!, config);
+    } catch (err) {
+      const reason = err instanceof NodeletError ? err.code : 'CreateContainerError';
+      this.setWaiting(v, reason, errorMessage(err));
+      return;
+    }
+    if (v.current && v.current.state !== 'created') {
+      await this.prune(v.previous);
+      v.previous = v.current;
+    }
+    v.restartCount = attempt;
+    v.current = await runtime.containerStatus(id);
+    v.waiting = undefined;
+    try {
+      await runtime.startContainer(id);
+      this.log.info({ container: c.name, restartCount: attempt }, 'Container started');
+    } catch (err) {
+      this.log.warn({ container: c.name, err: errorMessage(err) }, 'Failed to start container');
+      v.current = await runtime.containerStatus(id);
+      v.waiting = { reason: 'RunContainerError', message: errorMessage(err) };
+      this.wakeIn(this.deps.backoff.initialMs);
+      return;
+    }
+    v.current = await runtime.containerStatus(id);
+    if (!this.firstStartReported) {
+      this.firstStartReported = true;
+      this.deps.onFirstStart?.(this.pod, (this.deps.clock.now() - this.addedAt) / 1000);
+    }
+  }
+
+  private setWaiting(v: ContainerView, reason: string, message: string): void {
+    if (v.waiting?.message !== message) this.log.warn({ container: v.name, reason, err: message }, 'Cannot create container');
+    v.waiting = { reason, message };
+    // Configuration errors are retried with the same backoff as crashes, so a fixed host path is picked up.
+    const key = this.backoffKey(v.name);
+    const wait = this.deps.backoff.current(key) || this.deps.backoff.initialMs;
+    this.deps.backoff.next(key);
+    this.wakeIn(wait);
+  }
+
+  /** The kubelet keeps one dead container per name; older attempts and their logs go. */
+  private async prune(info: ContainerInfo | undefined): Promise<void> {
+    if (!info) return;
+    await this.deps.runtime.removeContainer(info.id);
+    await unlink(info.logPath).catch(() => undefined);
+  }
+
+  /** Kills every container with grace, then releases the sandbox (the kubelet's killPod). */
+  private async killPod(grace: number): Promise<void> {
+    this.cancelWake();
+    if (this.sandboxId) {
+      await this.stopAll(grace);
+      await this.deps.runtime.removePodSandbox(this.sandboxId);
+    }
+    this.deps.backoff.forgetPrefix(`${this.uid}/`);
+    this.log.info({}, 'Pod stopped');
+    this.transition({ kind: 'terminated' });
+  }
+
+  /** App containers first, all at once; then init containers and sidecars in reverse order. */
+  private async stopAll(grace: number): Promise<void> {
+    const { runtime, clock } = this.deps;
+    const deadline = clock.now() + grace * 1000;
+    const running = (init: boolean) =>
+      [...this.views.values()].filter((v) => v.init === init && v.current?.state === 'running');
+    await Promise.all(running(false).map((v) => runtime.stopContainer(v.current!.id, grace)));
+    for (const v of running(true).reverse()) {
+      const left = Math.max(0, Math.ceil((deadline - clock.now()) / 1000));
+      await runtime.stopContainer(v.current!.id, left);
+    }
+    await this.refresh();
+  }
+
+  private view(name: string, init: boolean): ContainerView {
+    let v = this.views.get(name);
+    if (!v) {
+      v = { name, init, restartCount: 0 };
+      this.views.set(name, v);
+    }
+    return v;
+  }
+
+  private backoffKey(container: string): string {
+    return `${this.uid}/${container}`;
+  }
+
+  private wakeIn(ms: number): void {
+    const at = this.deps.clock.now() + ms;
+    if (this.wake && this.wake.at <= at) return;
+    this.wake?.timer.cancel();
+    this.wake = {
+      at,
+      timer: this.deps.clock.setTimeout(() => {
+        this.wake = undefined;
+        this.kick();
+      }, ms),
+    };
+  }
+
+  private cancelWake(): void {
+    this.wake?.timer.cancel();
+    this.wake = undefined;
+  }
+}
+
+/** `namespace/name`, the key of a pod in logs and duplicate checks. */
+export function fullName(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
+}
+
+/** Go's time.Duration String for whole seconds: 10s, 1m20s, 5m0s (as in the kubelet's back-off message). */
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${s % 60}s`;
+}

@@ -1,0 +1,152 @@
+import type { Pod, PodStatus } from '../api/types.js';
+import type { PodOperation } from '../podconfig/pod-config.js';
+import type { ContainerView } from '../status/types.js';
+import type { TimerHandle } from '../util/clock.js';
+import { Backoff } from './backoff.js';
+import { fullName, PodWorker, type WorkerDeps } from './pod-worker.js';
+
+/** Options of {@link createPodWorkers}. */
+export interface PodWorkersOptions extends Omit<WorkerDeps, 'backoff'> {
+  maxPods: number;
+  syncFrequencyMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+/** A pod as the workers see it now: desired spec, live status, container facts. */
+export interface WorkerSnapshot {
+  pod: Pod;
+  status: PodStatus;
+  state: PodWorker['state'];
+  containers: ContainerView[];
+}
+
+/** The pod workers: one worker per pod UID; work on one pod never waits for another. */
+export interface PodWorkers {
+  /** Applies operations from podconfig, in order. */
+  handle(ops: readonly PodOperation[]): void;
+  /** Every pod with a worker, terminating ones included, in namespace/name order. */
+  list(): WorkerSnapshot[];
+  /** Stops every pod with grace and waits until all are stopped. */
+  stopAll(): Promise<void>;
+  /** Stops the periodic resync and event subscription; pods keep running. */
+  close(): void;
+  /** Milliseconds since the last completed resync tick (for /healthz/syncloop). */
+  lastResyncAt(): number;
+}
+
+/** Creates the pod workers, subscribes to runtime events and starts the periodic resync. */
+export function createPodWorkers(opts: PodWorkersOptions): PodWorkers {
+  return new PodWorkersImpl(opts);
+}
+
+class PodWorkersImpl implements PodWorkers {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly deps: WorkerDeps;
+  private readonly unsubscribe: () => void;
+  private resyncTimer: TimerHandle | undefined;
+  private lastResync: number;
+
+  constructor(private readonly opts: PodWorkersOptions) {
+    this.deps = { ...opts, backoff: new Backoff(opts.clock, opts.backoffInitialMs, opts.backoffMaxMs) };
+    // The runtime's own events are the fast path (the kubelet's PLEG); the resync is the safety net.
+    this.unsubscribe = opts.runtime.onContainerEvent((e) => this.workers.get(e.podUID)?.kick());
+    this.lastResync = opts.clock.now();
+    this.scheduleResync();
+  }
+
+  handle(ops: readonly PodOperation[]): void {
+    for (const o of ops) {
+      switch (o.op) {
+        case 'ADD':
+          this.add(o.pod);
+          break;
+        case 'UPDATE':
+          this.workers.get(o.pod.metadata!.uid!)?.update(o.pod);
+          break;
+        case 'REMOVE':
+          this.remove(o.pod);
+          break;
+      }
+    }
+  }
+
+  list(): WorkerSnapshot[] {
+    return [...this.workers.values()]
+      .map((w) => ({ pod: w.desired, status: w.status(), state: w.state, containers: w.containers() }))
+      .sort((a, b) => fullName(a.pod).localeCompare(fullName(b.pod)));
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.workers.values()];
+    for (const w of all) w.terminate();
+    await Promise.all(all.map((w) => w.done));
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.resyncTimer?.cancel();
+  }
+
+  lastResyncAt(): number {
+    return this.lastResync;
+  }
+
+  private add(pod: Pod): void {
+    const uid = pod.metadata!.uid!;
+    if (this.workers.has(uid)) return;
+    const active = [...this.workers.values()].filter((w) => w.state === 'syncing' || w.state === 'waiting').length;
+    if (active >= this.opts.maxPods) {
+      // The kubelet's admission (lifecycle/predicate.go): the pod is refused and reported Failed.
+      const message = `Node didn't have enough resource: pods, requested: 1, used: ${active}, capacity: ${this.opts.maxPods}`;
+      this.opts.logger.warn({ pod: fullName(pod), podUID: uid, reason: 'OutOfpods' }, 'Pod rejected at admission');
+      this.workers.set(uid, new PodWorker(pod, { kind: 'rejected', reason: 'OutOfpods', message }, this.deps));
+      return;
+    }
+    // An edited static pod is a new UID with the old name: it starts only once the old one is gone.
+    const predecessors = [...this.workers.values()].filter(
+      (w) => fullName(w.desired) === fullName(pod) && w.state !== 'terminated' && w.state !== 'rejected',
+    );
+    const worker = new PodWorker(
+      pod,
+      predecessors.length
+        ? { kind: 'waiting', predecessor: Promise.all(predecessors.map((p) => p.done)).then(() => undefined) }
+        : { kind: 'syncing' },
+      this.deps,
+    );
+    this.workers.set(uid, worker);
+    worker.kick();
+  }
+
+  private remove(pod: Pod): void {
+    const uid = pod.metadata!.uid!;
+    const w = this.workers.get(uid);
+    if (!w) return;
+    w.terminate();
+    void w.done.then(() => {
+      if (this.workers.get(uid) === w) this.workers.delete(uid);
+      // A pod refused for lack of room may fit now.
+      this.admitRejected();
+    });
+  }
+
+  /** Re-admits pods refused with OutOfpods once others have gone (the kubelet re-admits on the next sync). */
+  private admitRejected(): void {
+    for (const w of [...this.workers.values()]) {
+      if (w.state !== 'rejected') continue;
+      const active = [...this.workers.values()].filter((x) => x.state === 'syncing' || x.state === 'waiting').length;
+      if (active >= this.opts.maxPods) return;
+      this.workers.delete(w.uid);
+      w.terminate();
+      this.add(w.desired);
+    }
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer = this.opts.clock.setTimeout(() => {
+      for (const w of this.workers.values()) w.kick();
+      this.lastResync = this.opts.clock.now();
+      this.scheduleResync();
+    }, this.opts.syncFrequencyMs);
+  }
+}

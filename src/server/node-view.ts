@@ -1,0 +1,13 @@
+import type { NodeletConfig } from '../config/types.js';
+import type { WorkerSnapshot } from '../podworkers/pod-workers.js';
+
+/** The read-only view of a running node that the servers and the CLI are built on. */
+export interface NodeView {
+  config: Readonly<NodeletConfig>;
+  /** The `/configz` body's inner object (the kubelet's KubeletConfiguration shape). */
+  kubeletConfiguration(): Record<string, unknown>;
+  pods(): WorkerSnapshot[];
+  /** Milliseconds since the epoch of the last pod-worker resync tick. */
+  lastResyncAt(): number;
+  now(): number;
+}

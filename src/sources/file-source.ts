@@ -1,0 +1,338 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Pod } from '../api/types.js';
+import { errorMessage } from '../errors.js';
+import { loadPodManifest, MAX_MANIFEST_BYTES } from '../manifest/index.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+
+/** The manifest file extensions we load; everything else is reported once and skipped (DESIGN §2). */
+export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
+
+/** Options of {@link createFileSource}. */
+export interface FileSourceOptions {
+  /** A directory of manifests or a single manifest file. */
+  path: string;
+  nodeName: string;
+  clock: Clock;
+  logger: Logger;
+  /** Full re-list period (kubelet fileCheckFrequency). */
+  resyncMs: number;
+  /** Called with the whole current set of this source's pods, in file-name order, whenever it changes. */
+  onSnapshot: (pods: Pod[]) => void;
+  /** Quiet time after a watch event before re-listing (coalesces an editor's burst of events). */
+  debounceMs?: number;
+  /** A file modified more recently than this is read again before it is judged: it may be half written. */
+  settleMs?: number;
+}
+
+/** The state of one manifest file, as the last read found it. */
+export interface FileReport {
+  file: string;
+  /** The pod in force from this file: the last good one, even if the file is bad now. */
+  pod?: Pod;
+  /** Why the current content is not in force, if it is not. */
+  error?: string;
+}
+
+/** The file source: a directory (or one file) of static pod manifests. */
+export interface FileSource {
+  start(): Promise<void>;
+  stop(): void;
+  /** What each file yields now, for `nodelet validate` and status. */
+  report(): FileReport[];
+  /** Forces a full re-list now (tests, SIGHUP). */
+  resync(): Promise<void>;
+}
+
+interface FileEntry {
+  /** dev:ino:size:mtime:ctime of what was last read, so an unchanged file is not read again. */
+  stamp: string;
+  bytes?: string;
+  pod?: Pod;
+  error?: string;
+  reportedError?: string;
+}
+
+/**
+ * Creates the file source (pkg/kubelet/config/file.go, file_linux.go). A watch event is a hint, not the
+ * truth: on any event we debounce, re-list the directory and diff by content; a periodic re-list
+ * repairs anything the watch missed.
+ */
+export function createFileSource(opts: FileSourceOptions): FileSource {
+  return new FileSourceImpl(opts);
+}
+
+class FileSourceImpl implements FileSource {
+  private readonly files = new Map<string, FileEntry>();
+  private readonly ignoredReported = new Set<string>();
+  private watcher: FSWatcher | undefined;
+  private parentWatcher: FSWatcher | undefined;
+  private watchedTarget: string | undefined;
+  private watchRetryMs = 1_000;
+  private debounce: TimerHandle | undefined;
+  private resyncTimer: TimerHandle | undefined;
+  private settleTimer: TimerHandle | undefined;
+  private listing: Promise<void> | undefined;
+  private again = false;
+  private lastEmitted: string | undefined;
+  private stopped = false;
+  private readonly debounceMs: number;
+  private readonly settleMs: number;
+  private missingReported = false;
+
+  constructor(private readonly opts: FileSourceOptions) {
+    this.debounceMs = opts.debounceMs ?? 15;
+    this.settleMs = opts.settleMs ?? 40;
+  }
+
+  async start(): Promise<void> {
+    await this.resync();
+    this.scheduleResync();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.parentWatcher?.close();
+    this.parentWatcher = undefined;
+    this.debounce?.cancel();
+    this.resyncTimer?.cancel();
+    this.settleTimer?.cancel();
+  }
+
+  report(): FileReport[] {
+    return [...this.files.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([file, e]) => ({ file, pod: e.pod, error: e.error }));
+  }
+
+  /** Re-lists now; concurrent calls coalesce into one more pass. */
+  resync(): Promise<void> {
+    if (this.listing) {
+      this.again = true;
+      return this.listing;
+    }
+    this.listing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.relist();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.listing = undefined;
+      }
+    })();
+    return this.listing;
+  }
+
+  private scheduleResync(): void {
+    if (this.stopped) return;
+    this.resyncTimer = this.opts.clock.setTimeout(() => {
+      void this.resync().finally(() => this.scheduleResync());
+    }, this.opts.resyncMs);
+  }
+
+  private onWatchEvent = (): void => {
+    this.debounce?.cancel();
+    this.debounce = this.opts.clock.setTimeout(() => void this.resync(), this.debounceMs);
+  };
+
+  private async relist(): Promise<void> {
+    const root = this.opts.path;
+    const st = await stat(root).catch(() => undefined);
+    let names: string[] = [];
+    let dir: string;
+    if (!st) {
+      // A missing path is not an error (the kubelet's file source says so too): nothing runs until it appears.
+      if (!this.missingReported) this.opts.logger.info({ path: root }, 'Static pod path does not exist yet, watching for it');
+      this.missingReported = true;
+      dir = path.dirname(root);
+    } else if (st.isDirectory()) {
+      this.missingReported = false;
+      dir = root;
+      names = await readdir(root).catch((err) => {
+        this.opts.logger.error({ path: root, err: errorMessage(err) }, 'Cannot read static pod directory');
+        return [] as string[];
+      });
+    } else {
+      this.missingReported = false;
+      dir = path.dirname(root);
+      names = [path.basename(root)];
+    }
+    // A single file is watched through its directory: editors replace files by rename.
+    await this.ensureWatch(st?.isDirectory() ? root : dir);
+    await this.ensureParentWatch(root);
+
+    const wanted = new Set<string>();
+    for (const name of names.sort()) {
+      if (name.startsWith('.')) continue; // hidden files (and the ..data of a ConfigMap-style swap)
+      const file = path.join(dir, name);
+      if (!MANIFEST_EXTENSIONS.includes(path.extname(name).toLowerCase())) {
+        if (!this.ignoredReported.has(file)) {
+          const fst = await stat(file).catch(() => undefined);
+          // Subdirectories are not read, as the kubelet's; only files are worth a word.
+          if (fst?.isFile()) {
+            this.ignoredReported.add(file);
+            this.opts.logger.warn(
+              { file, extensions: MANIFEST_EXTENSIONS.join(' ') },
+              'Ignoring file in the static pod path: not a manifest extension',
+            );
+          }
+        }
+        continue;
+      }
+      wanted.add(file);
+      await this.readOne(file);
+    }
+    for (const file of [...this.files.keys()]) {
+      if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);
+    }
+    for (const file of [...this.ignoredReported]) if (!names.includes(path.basename(file))) this.ignoredReported.delete(file);
+    this.emit();
+  }
+
+  /** Reads one file if it changed since the last read; a bad read keeps the file's last good pod. */
+  private async readOne(file: string): Promise<void> {
+    const entry = this.files.get(file) ?? { stamp: '' };
+    this.files.set(file, entry);
+    const st = await stat(file).catch(() => undefined);
+    if (!st) {
+      entry.stamp = ''; // vanished between readdir and stat: dropped below
+      return;
+    }
+    if (!st.isFile()) {
+      entry.stamp = `dir`;
+      this.files.delete(file);
+      return;
+    }
+    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (stamp === entry.stamp) return;
+    const age = this.opts.clock.now() - st.mtimeMs;
+    if (age < this.settleMs) {
+      // Possibly still being written: judge it once it has been quiet for settleMs.
+      this.settleIn(this.settleMs - age + 1);
+      return;
+    }
+    if (st.size > MAX_MANIFEST_BYTES) {
+      entry.stamp = stamp;
+      this.setError(file, entry, `${file}: file is ${st.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed for a manifest`);
+      return;
+    }
+    let bytes: string;
+    try {
+      bytes = await readFile(file, 'utf8');
+    } catch (err) {
+      this.setError(file, entry, `${file}: ${errorMessage(err)}`);
+      return;
+    }
+    const after = await stat(file).catch(() => undefined);
+    if (!after || `${after.dev}:${after.ino}:${after.size}:${after.mtimeMs}:${after.ctimeMs}` !== stamp) {
+      this.settleIn(this.settleMs); // changed while we read it
+      return;
+    }
+    entry.stamp = stamp;
+    if (bytes === entry.bytes) return;
+    entry.bytes = bytes;
+    const result = loadPodManifest(bytes, {
+      file,
+      nodeName: this.opts.nodeName,
+      source: 'file',
+      origin: file,
+      seenAt: new Date(this.opts.clock.now()),
+    });
+    if (!result.ok) {
+      this.setError(file, entry, result.errors.map((e) => e.located).join('\n'));
+      return;
+    }
+    if (entry.error && entry.pod) this.opts.logger.info({ file }, 'Manifest is valid again');
+    entry.error = undefined;
+    entry.reportedError = undefined;
+    entry.pod = result.pod;
+  }
+
+  private setError(file: string, entry: FileEntry, message: string): void {
+    entry.error = message;
+    if (entry.reportedError === message) return;
+    entry.reportedError = message;
+    const fields = { file, err: message, keptRunning: entry.pod ? entry.pod.metadata?.name : undefined };
+    this.opts.logger.error(fields, entry.pod ? 'Invalid manifest, keeping the last good pod' : 'Invalid manifest, no pod started');
+  }
+
+  private settleIn(ms: number): void {
+    if (this.settleTimer) return;
+    this.settleTimer = this.opts.clock.setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.resync();
+    }, ms);
+  }
+
+  private emit(): void {
+    const pods = [...this.files.keys()]
+      .sort()
+      .map((f) => this.files.get(f)!.pod)
+      .filter((p): p is Pod => p !== undefined);
+    const key = pods.map((p) => p.metadata!.uid).join(',');
+    if (key === this.lastEmitted) return;
+    this.lastEmitted = key;
+    this.opts.onSnapshot(pods);
+  }
+
+  /**
+   * Watches the directory (or the existing parent of a missing path). The real path is compared on
+   * every re-list, so a symlinked directory swapped for another (the `..data` pattern) is re-watched.
+   */
+  private async ensureWatch(target: string): Promise<void> {
+    if (this.stopped) return;
+    const real = await realpath(target).catch(() => undefined);
+    if (real && real === this.watchedTarget && this.watcher) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.watchedTarget = undefined;
+    if (!real) return;
+    try {
+      this.watcher = watch(target, { persistent: false }, this.onWatchEvent);
+      this.watcher.on('error', (err) => {
+        this.opts.logger.warn({ path: target, err: errorMessage(err) }, 'Watch failed, retrying');
+        this.watcher?.close();
+        this.watcher = undefined;
+        this.retryWatch();
+      });
+      this.watchedTarget = real;
+      this.watchRetryMs = 1_000;
+    } catch (err) {
+      this.opts.logger.warn({ path: target, err: errorMessage(err) }, 'Cannot watch static pod path, retrying');
+      this.retryWatch();
+    }
+  }
+
+  /**
+   * When the static pod path itself is a symlink, its parent is watched too: swapping the link for
+   * another directory produces no event inside the old one.
+   */
+  private async ensureParentWatch(root: string): Promise<void> {
+    if (this.stopped || this.parentWatcher) return;
+    const isLink = await lstat(root).then((s) => s.isSymbolicLink(), () => false);
+    if (!isLink) return;
+    try {
+      this.parentWatcher = watch(path.dirname(root), { persistent: false }, (_event, name) => {
+        if (name === null || name === path.basename(root)) this.onWatchEvent();
+      });
+      this.parentWatcher.on('error', () => {
+        this.parentWatcher?.close();
+        this.parentWatcher = undefined;
+      });
+    } catch {
+      // The periodic re-list still notices the swap through realpath.
+    }
+  }
+
+  /** Watcher failures are retried with backoff 1 s → 20 s (file_linux.go). */
+  private retryWatch(): void {
+    const wait = this.watchRetryMs;
+    this.watchRetryMs = Math.min(this.watchRetryMs * 2, 20_000);
+    this.opts.clock.setTimeout(() => void this.resync(), wait);
+  }
+}

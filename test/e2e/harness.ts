@@ -1,0 +1,190 @@
+/**
+ * End-to-end harness: runs the built `nodelet` (dist/cli/main.js) as a real process in its own temp
+ * dirs, and waits for conditions (never for fixed times). Every process a test starts is stopped.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pod } from '../../src/api/types.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'dist/cli/main.js');
+export const NODE = 'testnode';
+
+/** Waits until `cond` returns a truthy value; fails with `what` after `timeoutMs` (generous: busy 2-core CI). */
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let seq = 0;
+/** A number no other test uses, for `sleep <n>` markers found with pgrep. */
+export function marker(): string {
+  return `9${process.pid}${String(++seq).padStart(3, '0')}`;
+}
+
+/** Pids of processes whose full command line is exactly `cmdline`. */
+export function pgrep(cmdline: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `^${cmdline}$`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A YAML pod manifest whose one container ends as `sleep <mark>`. */
+export function sleepPod(name: string, mark: string, extra: { grace?: number; pre?: string; restartPolicy?: string } = {}): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  terminationGracePeriodSeconds: ${extra.grace ?? 2}
+  restartPolicy: ${extra.restartPolicy ?? 'Always'}
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", ${JSON.stringify(`${extra.pre ?? 'echo started'}; exec sleep ${mark}`)}]
+`;
+}
+
+/** A nodelet under test, with its temp dirs. */
+export class Nodelet {
+  readonly dir: string;
+  readonly manifests: string;
+  readonly rootDir: string;
+  readonly logsDir: string;
+  proc: ChildProcess | undefined;
+  output = '';
+  private readonly markers: string[] = [];
+
+  constructor() {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'nodelet-e2e-'));
+    this.manifests = path.join(this.dir, 'manifests');
+    this.rootDir = path.join(this.dir, 'root');
+    this.logsDir = path.join(this.dir, 'logs');
+    mkdirSync(this.manifests);
+  }
+
+  /** Starts `nodelet run` with test-friendly defaults (short backoff, no TCP port) plus `args`. */
+  start(args: string[] = [], opts: { manifestPath?: string | null } = {}): this {
+    const manifestArg =
+      opts.manifestPath === null ? [] : [`--pod-manifest-path=${opts.manifestPath ?? this.manifests}`];
+    this.proc = spawn(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        `--hostname-override=${NODE}`,
+        `--root-dir=${this.rootDir}`,
+        `--pod-logs-dir=${this.logsDir}`,
+        '--read-only-port=0',
+        '--crash-loop-backoff-initial=1s',
+        '--crash-loop-backoff-max=4s',
+        ...manifestArg,
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    return this;
+  }
+
+  /** Registers a marker so `stop()` kills any process left with it. */
+  track(mark: string): string {
+    this.markers.push(mark);
+    return mark;
+  }
+
+  write(name: string, content: string): void {
+    // Written whole then renamed in, as an editor saves: tests of partial writes do it by hand.
+    const tmp = path.join(this.dir, `.${name}.tmp`);
+    writeFileSync(tmp, content);
+    renameSync(tmp, path.join(this.manifests, name));
+  }
+
+  remove(name: string): void {
+    rmSync(path.join(this.manifests, name), { force: true });
+  }
+
+  /** GET from the agent socket; JSON-decoded. */
+  get<T = unknown>(urlPath: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: path.join(this.rootDir, 'nodelet.sock'), path: urlPath }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`${urlPath}: HTTP ${res.statusCode}: ${body}`));
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch {
+            resolve(body as T);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  async pods(): Promise<Pod[]> {
+    return (await this.get<{ items: Pod[] }>('/pods')).items;
+  }
+
+  async pod(name: string): Promise<Pod | undefined> {
+    return (await this.pods()).find((p) => p.metadata?.name === `${name}-${NODE}`);
+  }
+
+  /** Runs the nodelet CLI (not `run`) and returns stdout; throws with stderr on a non-zero exit. */
+  cli(args: string[]): string {
+    return execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  readLog(rel: string): string {
+    return readFileSync(path.join(this.logsDir, rel), 'utf8');
+  }
+
+  /** Waits until the nodelet's own output contains `text`. */
+  async waitForOutput(text: string | RegExp, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`nodelet to print ${text}`, () => (typeof text === 'string' ? this.output.includes(text) : text.test(this.output)), timeoutMs);
+  }
+
+  /** Stops nodelet (SIGTERM, then SIGKILL), kills anything left with our markers, removes temp dirs. */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    }
+    for (const m of this.markers) for (const pid of pgrep(`sleep ${m}`)) killQuietly(pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
