@@ -28,10 +28,10 @@ const texts = (content: string | Buffer) =>
     .map((l) => parseCriLogLine(l)!.text);
 
 /** Waits for a condition, checking often; fails at the deadline instead of sleeping a fixed time. */
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(cond: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -201,7 +201,7 @@ describe('createLogRotator', () => {
     assert.ok(existsSync(join(dir, first)));
     await writeLine(w, 'b');
     clock.advance(1); // 10 s: the timer round
-    await waitFor(() => existsSync(join(dir, '0.log.20260101-000010')), 'the timer round');
+    await waitFor(() => existsSync(join(dir, '0.log.20260101-000010')), () => `the timer round: ${readdirSync(dir).join(', ')}`);
     rotator.unregister(w);
     await writeLine(w, 'c');
     clock.advance(10_000);

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Pod } from '../api/types.js';
+import { FakeRuntime } from '../runtime/testing.js';
+import { FakeClock } from '../util/clock.js';
+import { silentLogger } from '../util/log.js';
+import { createPodWorkers, type PodWorkers } from './pod-workers.js';
+
+function setup(maxPods = 10) {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime(clock);
+  const workers = createPodWorkers({
+    runtime,
+    clock,
+    logger: silentLogger(),
+    node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1' },
+    podLogsDir: '/nonexistent',
+    maxPods,
+    syncFrequencyMs: 60_000,
+    backoffInitialMs: 10_000,
+    backoffMaxMs: 300_000,
+  });
+  return { clock, runtime, workers };
+}
+
+/** Lets the workers' promise chains run (the fake runtime answers at once). */
+const settle = async () => {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+};
+
+function pod(name: string, uid: string, spec: Partial<Pod['spec']> = {}): Pod {
+  return {
+    metadata: { name, namespace: 'default', uid },
+    spec: { containers: [{ name: 'main', command: ['run'] }], terminationGracePeriodSeconds: 30, ...spec },
+  } as Pod;
+}
+
+const status = (w: PodWorkers, name = 'main') => w.list()[0]!.status.containerStatuses!.find((s) => s.name === name)!;
+
+test('first restart is immediate, then the back-off doubles from 10 seconds', async () => {
+  const { clock, runtime, workers } = setup();
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1') }]);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0']);
+
+  runtime.exit(runtime.running('main')!.id, 1);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0', 'start main#1']);
+
+  runtime.exit(runtime.running('main')!.id, 1);
+  await settle();
+  let s = status(workers);
+  assert.equal(s.state!.waiting!.reason, 'CrashLoopBackOff');
+  assert.match(s.state!.waiting!.message!, /^back-off 10s restarting failed container=main pod=p_default\(u1\)$/);
+  assert.equal(s.lastState!.terminated!.exitCode, 1);
+  assert.equal(workers.list()[0]!.status.phase, 'Running');
+
+  clock.advance(9_999);
+  await settle();
+  assert.equal(runtime.calls.length, 2);
+  clock.advance(1);
+  await settle();
+  assert.deepEqual(runtime.calls.at(-1), 'start main#2');
+
+  runtime.exit(runtime.running('main')!.id, 1);
+  await settle();
+  s = status(workers);
+  assert.match(s.state!.waiting!.message!, /^back-off 20s /);
+  clock.advance(20_000);
+  await settle();
+  assert.equal(runtime.calls.at(-1), 'start main#3');
+  assert.equal(status(workers).restartCount, 3);
+});
+
+test('restartPolicy Never leaves an exited container alone and the pod Failed', async () => {
+  const { runtime, workers } = setup();
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1', { restartPolicy: 'Never' }) }]);
+  await settle();
+  runtime.exit(runtime.running('main')!.id, 2);
+  await settle();
+  assert.equal(workers.list()[0]!.status.phase, 'Failed');
+  assert.equal(status(workers).state!.terminated!.exitCode, 2);
+  assert.deepEqual(runtime.calls, ['start main#0']);
+});
+
+test('restartPolicy OnFailure restarts a failure but not a success', async () => {
+  const { runtime, workers } = setup();
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1', { restartPolicy: 'OnFailure' }) }]);
+  await settle();
+  runtime.exit(runtime.running('main')!.id, 1);
+  await settle();
+  assert.equal(runtime.calls.at(-1), 'start main#1');
+  runtime.exit(runtime.running('main')!.id, 0);
+  await settle();
+  assert.equal(workers.list()[0]!.status.phase, 'Succeeded');
+  assert.equal(runtime.calls.length, 2);
+});
+
+test('init containers run in order, and a failure under Never fails the pod', async () => {
+  const { runtime, workers } = setup();
+  const p = pod('p', 'u1', {
+    restartPolicy: 'Never',
+    initContainers: [
+      { name: 'one', command: ['x'] },
+      { name: 'two', command: ['x'] },
+    ],
+  });
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start one#0']);
+  assert.equal(workers.list()[0]!.status.phase, 'Pending');
+  runtime.exit(runtime.running('one')!.id, 0);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start one#0', 'start two#0']);
+  runtime.exit(runtime.running('two')!.id, 5);
+  await settle();
+  assert.equal(workers.list()[0]!.status.phase, 'Failed');
+  assert.equal(runtime.calls.length, 2);
+});
+
+test('a sidecar starts before the next init container and is stopped after the app containers', async () => {
+  const { runtime, workers } = setup();
+  const p = pod('p', 'u1', {
+    initContainers: [
+      { name: 'side', command: ['x'], restartPolicy: 'Always' },
+      { name: 'init', command: ['x'] },
+    ],
+  });
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start side#0', 'start init#0']);
+  runtime.exit(runtime.running('init')!.id, 0);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start side#0', 'start init#0', 'start main#0']);
+  assert.equal(workers.list()[0]!.status.phase, 'Running');
+  workers.handle([{ op: 'REMOVE', pod: p }]);
+  await settle();
+  assert.deepEqual(runtime.calls.slice(3), ['stop main#0 grace=30', 'stop side#0 grace=30']);
+});
+
+test('an edit starts the new pod only after the old one has terminated', async () => {
+  const { runtime, workers } = setup();
+  const old = pod('p', 'u1');
+  workers.handle([{ op: 'ADD', pod: old }]);
+  await settle();
+  // Make the old container slow to stop: hold stopContainer until released.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const stop = runtime.stopContainer.bind(runtime);
+  runtime.stopContainer = async (id, t) => {
+    await held;
+    return stop(id, t);
+  };
+  workers.handle([
+    { op: 'REMOVE', pod: old },
+    { op: 'ADD', pod: pod('p', 'u2', { containers: [{ name: 'main', command: ['v2'] }] }) },
+  ]);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0']);
+  assert.deepEqual(workers.list().map((s) => s.state).sort(), ['terminating', 'waiting']);
+  release();
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0', 'stop main#0 grace=30', 'start main#0']);
+  assert.deepEqual(workers.list().map((s) => s.pod.metadata!.uid), ['u2']);
+});
+
+test('a start error is reported, then retried with back-off', async () => {
+  const { clock, runtime, workers } = setup();
+  runtime.failStart.add('main');
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1') }]);
+  await settle();
+  assert.equal(status(workers).state!.waiting!.reason, 'RunContainerError');
+  runtime.failStart.clear();
+  clock.advance(10_000);
+  await settle();
+  assert.ok(runtime.running('main'));
+  assert.equal(status(workers).restartCount, 1);
+});
+
+test('pods beyond maxPods are rejected with OutOfpods', async () => {
+  const { runtime, workers } = setup(1);
+  workers.handle([
+    { op: 'ADD', pod: pod('a', 'u1') },
+    { op: 'ADD', pod: pod('b', 'u2') },
+  ]);
+  await settle();
+  const b = workers.list().find((s) => s.pod.metadata!.name === 'b')!;
+  assert.equal(b.status.phase, 'Failed');
+  assert.equal(b.status.reason, 'OutOfpods');
+  assert.equal(runtime.calls.length, 1);
+});
+
+test('grace period: deletion override, else terminationGracePeriodSeconds, never below 2 s', async () => {
+  const { runtime, workers } = setup();
+  const p = pod('p', 'u1', { terminationGracePeriodSeconds: 0 });
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  workers.handle([{ op: 'REMOVE', pod: p }]);
+  await settle();
+  assert.equal(runtime.calls.at(-1), 'stop main#0 grace=2');
+});

@@ -1,0 +1,91 @@
+/**
+ * A scriptable in-memory Runtime for unit tests of the pod workers: containers "run" until the test
+ * exits them. It follows the Runtime contract (states, events, attempt numbers) without processes;
+ * the real process runtime is exercised by test/e2e.
+ */
+import type { ContainerConfig, ContainerEvent, ContainerInfo, PodSandboxConfig, Runtime, SandboxInfo } from './types.js';
+import type { Clock } from '../util/clock.js';
+
+export class FakeRuntime implements Runtime {
+  readonly name = 'fake';
+  readonly sandboxes = new Map<string, SandboxInfo>();
+  readonly containers = new Map<string, ContainerInfo>();
+  /** Every call, in order: `start main#0`, `stop main#0 grace=30`. */
+  readonly calls: string[] = [];
+  /** Names of containers whose start fails (as an exec error would). */
+  readonly failStart = new Set<string>();
+  private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  private next = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  async version() {
+    return { runtimeName: 'fake', runtimeVersion: '0' };
+  }
+  async runPodSandbox(c: PodSandboxConfig) {
+    const id = `sb${this.next++}`;
+    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: 0, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory });
+    return id;
+  }
+  async stopPodSandbox(id: string) {
+    for (const c of this.containers.values()) if (c.sandboxId === id && c.state === 'running') this.exit(c.id, 137);
+  }
+  async removePodSandbox(id: string) {
+    await this.stopPodSandbox(id);
+    this.sandboxes.delete(id);
+  }
+  async listPodSandboxes() {
+    return [...this.sandboxes.values()];
+  }
+  async createContainer(sandboxId: string, c: ContainerConfig) {
+    const id = `c${this.next++}`;
+    this.containers.set(id, {
+      id, sandboxId, name: c.name, attempt: c.attempt, state: 'created', image: c.image,
+      createdAt: this.clock.now(), startedAt: 0, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath: `/dev/null/${id}`,
+    });
+    return id;
+  }
+  async startContainer(id: string) {
+    const c = this.containers.get(id)!;
+    this.calls.push(`start ${c.name}#${c.attempt}`);
+    if (this.failStart.has(c.name)) {
+      Object.assign(c, { state: 'exited', exitCode: 128, reason: 'StartError', finishedAt: this.clock.now() });
+      throw new Error(`exec: "${c.name}": executable file not found in $PATH`);
+    }
+    Object.assign(c, { state: 'running', startedAt: this.clock.now() });
+  }
+  async stopContainer(id: string, timeout: number) {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') return;
+    this.calls.push(`stop ${c.name}#${c.attempt} grace=${timeout}`);
+    this.exit(id, 143);
+  }
+  async removeContainer(id: string) {
+    this.containers.delete(id);
+  }
+  async listContainers() {
+    return [...this.containers.values()];
+  }
+  async containerStatus(id: string) {
+    const c = this.containers.get(id);
+    return c ? { ...c } : undefined;
+  }
+  onContainerEvent(l: (e: ContainerEvent) => void) {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  async close() {}
+
+  /** The running container named `name` (latest attempt). */
+  running(name: string): ContainerInfo | undefined {
+    return [...this.containers.values()].filter((c) => c.name === name && c.state === 'running').at(-1);
+  }
+
+  /** Ends a container as if its process exited with `code`, and emits the event. */
+  exit(id: string, code: number): void {
+    const c = this.containers.get(id)!;
+    Object.assign(c, { state: 'exited', exitCode: code, reason: code === 0 ? 'Completed' : 'Error', finishedAt: this.clock.now() });
+    const uid = this.sandboxes.get(c.sandboxId)?.uid ?? '';
+    for (const l of this.listeners) l({ type: 'exited', containerId: id, sandboxId: c.sandboxId, podUID: uid });
+  }
+}
