@@ -248,3 +248,29 @@ spec:
   await waitFor('the current log', () => n.cli(['logs', 'prev', `--root-dir=${n.rootDir}`]).includes('attempt-2'));
   assert.equal(n.cli(['logs', 'prev', '--previous', `--root-dir=${n.rootDir}`]), 'attempt-1\n');
 });
+
+test('container logs are rotated at --container-log-max-size, keeping --container-log-max-files', async (t) => {
+  const n = new Nodelet();
+  t.after(() => n.stop());
+  // The rotator checks every 10 s, as the kubelet's; the test waits for the condition, not the period.
+  n.start(['--container-log-max-size=2Ki', '--container-log-max-files=3']);
+  const m = n.track(marker());
+  n.write('chatty.yaml', `apiVersion: v1
+kind: Pod
+metadata: {name: chatty}
+spec:
+  containers:
+  - name: c
+    command: ["sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; exec sleep ${m}"]
+`);
+  await waitFor('the container', () => pgrep(`sleep ${m}`).length === 1);
+  const pod = (await n.pod('chatty'))!;
+  const dir = path.join(n.logsDir, `default_chatty-testnode_${pod.metadata!.uid}`, 'c');
+  const { readdirSync } = await import('node:fs');
+  const files = await waitFor('a rotated file', () => {
+    const f = readdirSync(dir);
+    return f.some((x) => /^0\.log\.\d{8}-\d{6}/.test(x)) ? f : undefined;
+  }, 60_000);
+  assert.ok(files.includes('0.log'), files.join(' '));
+  assert.ok(files.length <= 3, files.join(' '));
+});
