@@ -24,8 +24,9 @@ import { DEFAULT_MAX_LINE_BYTES, type LogStream, criHeader, formatRfc3339Nano } 
  */
 export interface CriLogWriter {
   /**
-   * Frames a raw chunk of output. Never blocks and never throws; the bytes are copied or written before
-   * the next event-loop turn, but do not modify `chunk` after the call. Ignored after {@link close}.
+   * Frames a raw chunk of output. Never blocks and never throws. The chunk is referenced until its
+   * batch is written (usually within the next event-loop turn): do not modify it after the call.
+   * Ignored after {@link close}.
    */
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   /** Flushes partial lines as `F`, waits for every queued write and closes the file. Idempotent. */
@@ -104,8 +105,10 @@ class Writer implements CriLogWriter {
     const state = this.streams[stream];
     const max = this.maxLineBytes;
     // One timestamp per chunk: the lines of a chunk arrived together (containerd reads the time per
-    // line, microseconds apart).
+    // line, microseconds apart). So the headers are the same for all its lines, too.
     let time: string | undefined;
+    let full: Buffer | undefined;
+    let partial: Buffer | undefined;
     let pos = 0;
     while (pos < chunk.length) {
       const nl = chunk.indexOf(0x0a, pos);
@@ -115,16 +118,16 @@ class Writer implements CriLogWriter {
       // bytes stays one `F` record, maxLen + 1 bytes become `P` (maxLen) + `F` (1).
       while (state.len + seg.length > max) {
         const take = max - state.len;
-        time ??= this.now();
-        this.emit(stream, time, true, state, seg.subarray(0, take));
+        partial ??= header((time ??= this.now()), stream, true);
+        this.emit(partial, state, seg.subarray(0, take));
         seg = seg.subarray(take);
       }
       if (nl === -1) {
         this.retain(state, seg);
         break;
       }
-      time ??= this.now();
-      this.emit(stream, time, false, state, seg);
+      full ??= header((time ??= this.now()), stream, false);
+      this.emit(full, state, seg);
       pos = nl + 1;
     }
     this.scheduleDrain();
@@ -136,10 +139,7 @@ class Writer implements CriLogWriter {
     let time: string | undefined;
     for (const stream of ['stdout', 'stderr'] as const) {
       const state = this.streams[stream];
-      if (state.len > 0) {
-        time ??= this.now();
-        this.emit(stream, time, false, state, EMPTY);
-      }
+      if (state.len > 0) this.emit(header((time ??= this.now()), stream, false), state, EMPTY);
     }
     this.scheduleDrain();
     this.closing = this.enqueue(() => closeFd(this.fd));
@@ -164,19 +164,18 @@ class Writer implements CriLogWriter {
     return formatRfc3339Nano(this.clock === realClock ? realNowNs() : BigInt(this.clock.now()) * 1_000_000n);
   }
 
-  /** Queues one record: header, the buffered text of the stream, `tail`, newline; clears the buffer. */
-  private emit(stream: LogStream, time: string, partial: boolean, state: StreamState, tail: Buffer): void {
-    const header = criHeader(time, stream, partial);
-    const size = header.length + state.len + tail.length + 1;
-    const rec = Buffer.allocUnsafe(size);
-    let off = rec.write(header, 0, 'latin1');
-    if (state.buf) off += state.buf.copy(rec, off, 0, state.len);
-    off += tail.copy(rec, off);
-    rec[off] = 0x0a;
+  /**
+   * Queues one record: header, the buffered text of the stream, `tail`, newline; clears the buffer. The
+   * pieces are queued as views, not copied: a batch is copied once, when it is written.
+   */
+  private emit(header: Buffer, state: StreamState, tail: Buffer): void {
+    this.queue.push(header);
+    if (state.buf) this.queue.push(state.buf.subarray(0, state.len));
+    if (tail.length > 0) this.queue.push(tail);
+    this.queue.push(NEWLINE);
+    this.queuedBytes += header.length + state.len + tail.length + 1;
     state.buf = undefined;
     state.len = 0;
-    this.queue.push(rec);
-    this.queuedBytes += size;
   }
 
   /** Keeps the unterminated end of a chunk, copied: the caller's buffer (often a pooled slab) is not held. */
@@ -225,6 +224,11 @@ class Writer implements CriLogWriter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function header(time: string, stream: LogStream, partial: boolean): Buffer {
+  return Buffer.from(criHeader(time, stream, partial), 'latin1');
+}
+const NEWLINE = Buffer.from('\n');
 
 function openAppend(path: string): Promise<number> {
   return new Promise((resolve, reject) =>

@@ -39,8 +39,9 @@ const BLOCK_BYTES = 64 * 1024;
  * Reads a container's log as `kubectl logs` does: yields whole lines (`P` chunks joined, `\n` at the
  * end), in the order they were completed. Malformed records are skipped. Without `follow` it reads what
  * the file held when the read began; a line left unfinished at that point (a `P` with no `F` yet) comes
- * last, without `\n`, and counts for `tail` where its last chunk is. With `follow` it then streams new lines, across rotation of the file, until the signal aborts
- * or `stopWhen()` is true once the file stops growing. Rejects if the file cannot be opened.
+ * last, without `\n`, and counts for `tail` where its last chunk is. With `follow` it then streams new
+ * lines, across rotation of the file, until the signal aborts or `stopWhen()` is true once the file
+ * stops growing. Rejects if the file cannot be opened.
  */
 export async function* readContainerLog(path: string, opts: ReadContainerLogOptions = {}): AsyncIterable<string> {
   const { signal } = opts;
@@ -79,7 +80,7 @@ export async function* readContainerLog(path: string, opts: ReadContainerLogOpti
     }
 
     if (!opts.follow) {
-      yield* readAvailable();
+      if (!(yield* readAvailable())) return;
       asm.flush(out);
       yield* out;
       return;

@@ -151,11 +151,11 @@ export function decodePods(bytes: Uint8Array | string, file: string, opts: Decod
       const itemKind = own(item, 'kind');
       const itemVersion = own(item, 'apiVersion');
       if (itemKind !== undefined && itemKind !== null && itemKind !== 'Pod') {
-        fail(ManifestErrorCode.UnsupportedKind, unsupportedKindMessage(String(itemKind)), `${base}.kind`);
+        fail(ManifestErrorCode.UnsupportedKind, unsupportedKindMessage(typeof itemKind === 'string' ? itemKind : JSON.stringify(itemKind)), `${base}.kind`);
         return;
       }
       if (itemVersion !== undefined && itemVersion !== null && itemVersion !== 'v1') {
-        fail(ManifestErrorCode.UnsupportedKind, `apiVersion ${String(itemVersion)} is not supported for kind Pod: use apiVersion v1`, `${base}.apiVersion`);
+        fail(ManifestErrorCode.UnsupportedKind, `apiVersion ${typeof itemVersion === 'string' ? itemVersion : JSON.stringify(itemVersion)} is not supported for kind Pod: use apiVersion v1`, `${base}.apiVersion`);
         return;
       }
       const pos = obj.locate(base) ?? { line: obj.line, column: obj.column };

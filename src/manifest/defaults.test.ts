@@ -31,7 +31,7 @@ describe('applyStaticPodDefaults: the kubelet layer (common.go)', () => {
     assert.deepEqual(pod.metadata?.annotations, {
       'kubernetes.io/config.hash': uid,
       'kubernetes.io/config.source': 'file',
-      'kubernetes.io/config.seen': '2026-11-25T15:04:05.123000000Z',
+      'kubernetes.io/config.seen': '2026-11-25T15:04:05.123Z',
       'nodelet.io/config.file': '/etc/kubernetes/manifests/web.yaml',
     });
   });
@@ -62,8 +62,7 @@ describe('applyStaticPodDefaults: the kubelet layer (common.go)', () => {
   });
 
   it('replaces any status with phase Pending', () => {
-    const p = minimal();
-    p.status = { phase: 'Running', podIP: '10.0.0.1' };
+    const p: Pod = { ...minimal(), status: { phase: 'Running', podIP: '10.0.0.1' } };
     assert.deepEqual(applyStaticPodDefaults(p, opts).status, { phase: 'Pending' });
   });
 
@@ -187,8 +186,9 @@ describe('defaultPullPolicy', () => {
 });
 
 describe('formatRFC3339Nano', () => {
-  it('renders UTC with nine fraction digits', () => {
-    assert.equal(formatRFC3339Nano(new Date('2026-11-25T15:04:05.123Z')), '2026-11-25T15:04:05.123000000Z');
-    assert.equal(formatRFC3339Nano(new Date(0)), '1970-01-01T00:00:00.000000000Z');
+  it('renders UTC as Go RFC3339Nano: trailing zeros of the fraction dropped', () => {
+    assert.equal(formatRFC3339Nano(new Date('2026-11-25T15:04:05.123Z')), '2026-11-25T15:04:05.123Z');
+    assert.equal(formatRFC3339Nano(new Date(0)), '1970-01-01T00:00:00Z');
+    assert.equal(formatRFC3339Nano(new Date('2026-11-25T15:04:05.120Z')), '2026-11-25T15:04:05.12Z');
   });
 });

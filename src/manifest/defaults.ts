@@ -75,8 +75,10 @@ export function applyStaticPodDefaults(pod: Pod, opts: DefaultsOptions): Pod {
  * `2026-11-25T15:04:05.123000000Z` (fixed width, so the values also sort as text).
  */
 export function formatRFC3339Nano(t: Date): string {
-  const iso = t.toISOString(); // 2026-11-25T15:04:05.123Z
-  return `${iso.slice(0, 23)}000000Z`;
+  // Go's time.RFC3339Nano drops trailing zeros of the fraction (and the dot when it is all zeros).
+  const iso = t.toISOString(); // 2026-11-25T15:04:05.120Z
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${frac ? '.' + frac : ''}Z`;
 }
 
 // helper.AddOrUpdateTolerationInPod: a toleration matching on key, operator, value and effect is

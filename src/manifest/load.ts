@@ -1,9 +1,10 @@
 // The whole pipeline for one static pod manifest, as the kubelet's file source runs it
 // (pkg/kubelet/config/common.go tryDecodeSinglePod): decode → validate → default.
 
-import type { NodeletError } from '../errors.js';
+import { NodeletError } from '../errors.js';
 import type { Pod } from '../api/types.js';
 import { decodePods } from './decode.js';
+import { ManifestErrorCode } from './field-errors.js';
 import { applyStaticPodDefaults } from './defaults.js';
 import { validatePod } from './validate.js';
 
@@ -33,7 +34,8 @@ export function loadPodManifest(bytes: Uint8Array | string, opts: LoadOptions): 
   const decoded = decodePods(bytes, opts.file, { allowList: false });
   if (!decoded.ok) return decoded;
   const first = decoded.pods[0];
-  if (!first) return { ok: false, errors: [] };
+  // decodePods without lists yields exactly one pod or errors; this only satisfies the type checker.
+  if (!first) return { ok: false, errors: [new NodeletError(ManifestErrorCode.InvalidManifest, 'no pod in file', { details: { file: opts.file } })] };
   const errors = validatePod(first.pod, { file: opts.file, locate: first.locate, nodeName: opts.nodeName });
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, pod: applyStaticPodDefaults(first.pod, opts) };

@@ -25,9 +25,14 @@ const envName = fc.stringMatching(/^[!-<>-~ ]{1,16}$/);
 const labelKey = fc.tuple(fc.option(fc.stringMatching(/^[a-z]{1,8}(\.[a-z]{2,5}){0,2}$/), { nil: undefined }), fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?$/))
   .map(([prefix, name]) => (prefix ? `${prefix}/${name}` : name));
 const labelValue = fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?)?$/);
+// Code points, mostly ASCII. (Built from integers: fast-check's own full-Unicode units build a
+// 1.1-million-entry reverse map on first use, which costs more than the whole property.)
+const codePoint = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 0x10ffff }));
+const anyChar = codePoint.map((cp) => (cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp)));
+const validChar = codePoint.map((cp) => (cp >= 0xd800 && cp <= 0xdfff ? 'x' : String.fromCodePoint(cp)));
 // Any text a UTF-8 file can hold: strings of whole code points, including YAML-significant ones.
 const text = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc.string({ unit: validChar, maxLength: 30 }),
   fc.constantFrom('yes', 'no', 'y', 'n', 'on', 'off', 'true', 'null', '~', '0644', '0x1F', '1_000', '1e3', '.inf', '2001-12-14', '- a', 'a: b', '#x', '&a', '*a', '!!str', '<<', '', ' ', '"', "'"),
 );
 const port = fc.integer({ min: 1, max: 65535 });
@@ -62,13 +67,13 @@ const containerArb = (name: string, volumes: VolumeSpec[]) =>
   fc
     .record({
       image: maybe(fc.constantFrom('nginx', 'nginx:1.27', 'busybox:latest', 'registry:5000/a/b@sha256:abc')),
-      command: maybe(fc.array(text, { maxLength: 3 })),
+      command: maybe(fc.array(text, { maxLength: 2 })),
       env: maybe(
-        fc.uniqueArray(fc.record({ name: envName, value: text }), { maxLength: 4, selector: (e) => e.name }),
+        fc.uniqueArray(fc.record({ name: envName, value: text }), { maxLength: 3, selector: (e) => e.name }),
       ),
       ports: maybe(
         fc.uniqueArray(fc.record({ name: portName, containerPort: port, protocol: maybe(fc.constantFrom('TCP', 'UDP', 'SCTP')) }), {
-          maxLength: 3,
+          maxLength: 2,
           selector: (p) => p.name,
         }),
       ),
@@ -99,9 +104,9 @@ const validPod: fc.Arbitrary<Pod> = fc
   .record({
     name: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?(\.[a-z0-9]{1,5}){0,2}$/),
     namespace: maybe(dnsLabel),
-    labels: maybe(fc.dictionary(labelKey, labelValue, { maxKeys: 4 })),
-    annotations: maybe(fc.dictionary(labelKey, text, { maxKeys: 3 })),
-    names: fc.uniqueArray(dnsLabel, { minLength: 1, maxLength: 4 }),
+    labels: maybe(fc.dictionary(labelKey, labelValue, { maxKeys: 3 })),
+    annotations: maybe(fc.dictionary(labelKey, text, { maxKeys: 2 })),
+    names: fc.uniqueArray(dnsLabel, { minLength: 1, maxLength: 3 }),
     initCount: fc.nat(1),
     volumes: fc.uniqueArray(fc.record({ name: dnsLabel, source: volumeSource }), { maxLength: 3, selector: (v) => v.name }),
     restartPolicy: maybe(fc.constantFrom('Always', 'OnFailure', 'Never')),
@@ -131,7 +136,7 @@ const validPod: fc.Arbitrary<Pod> = fc
             terminationGracePeriodSeconds: p.grace,
             hostNetwork: p.hostNetwork,
           }),
-        } as Pod;
+        } as unknown as Pod;
       });
   });
 
@@ -208,7 +213,7 @@ function assertErrorsWellFormed(errors: NodeletError[], file: string): void {
 describe('property: decoding never throws', () => {
   it('on arbitrary strings', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), yamlish), (input) => {
+      fc.property(fc.oneof(fc.string({ unit: anyChar, maxLength: 200 }), yamlish), (input) => {
         const m = decodeManifest(input, 'f.yaml');
         if (!m.ok) assertErrorsWellFormed(m.errors, 'f.yaml');
         const p = decodePods(input, 'f.yaml', { allowList: true });
@@ -237,12 +242,13 @@ describe('property: a valid pod has one UID however it is written', () => {
   // Block scalar styles are left out: yaml 2.9's writer gets them wrong for strings with leading
   // or only whitespace (a wrong indentation indicator with indent 4; whitespace-only lines that
   // read back empty). Those are writer bugs outside nodelet; multi-line strings still come out as
-  // block scalars under PLAIN.
+  // block scalars under PLAIN. Likewise very narrow line widths (20) fold double-quoted strings
+  // into garbage ("…abundefined…").
   const yamlStyles = fc.record({
     indent: fc.constantFrom(2, 4),
     collectionStyle: fc.constantFrom('any', 'block', 'flow'),
     defaultStringType: fc.constantFrom('PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE'),
-    lineWidth: fc.constantFrom(0, 20, 80),
+    lineWidth: fc.constantFrom(0, 80),
   }) as fc.Arbitrary<Parameters<typeof stringify>[2] & object>;
 
   it('round-trips through YAML and JSON to the same UID', () => {
