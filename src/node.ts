@@ -3,6 +3,7 @@ import { homedir, networkInterfaces } from 'node:os';
 import type { Pod } from './api/types.js';
 import { toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig } from './config/types.js';
+import { createEventRecorder } from './events/recorder.js';
 import { createLogRotator } from './logs/index.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
@@ -50,10 +51,12 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   });
   const runtime = createProcessRuntime({ clock, logger: logger.child({ component: 'runtime' }), baseEnv: env.baseEnv, rotator });
   const hostIP = detectHostIP();
+  const events = createEventRecorder(clock);
   const workers = createPodWorkers({
     runtime,
     clock,
     logger,
+    events,
     node: { nodeName: config.nodeName, hostIP, podIP: hostIP },
     podLogsDir: config.podLogsDir,
     maxPods: config.maxPods,
@@ -88,6 +91,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     config,
     kubeletConfiguration: () => toKubeletConfiguration(config),
     pods: () => workers.list(),
+    events: (uid) => events.list(uid),
     lastResyncAt: () => workers.lastResyncAt(),
     now: () => clock.now(),
   };

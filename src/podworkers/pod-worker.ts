@@ -2,6 +2,7 @@ import { unlink } from 'node:fs/promises';
 import type { Container, Pod, PodStatus } from '../api/types.js';
 import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
 import { errorMessage, NodeletError } from '../errors.js';
+import type { EventRecorder, PodEvent } from '../events/recorder.js';
 import type { ContainerInfo, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
 import type { ContainerView } from '../status/types.js';
@@ -19,6 +20,7 @@ export interface WorkerDeps {
   logger: Logger;
   node: NodeFacts;
   podLogsDir: string;
+  events: EventRecorder;
   /** Called after each sync with how long it took, for metrics. */
   onSync?: (operation: 'create' | 'update' | 'sync' | 'kill', seconds: number) => void;
   /** Called once, when a container of the pod starts for the first time since the pod was added. */
@@ -266,6 +268,8 @@ export class PodWorker {
     if (remaining > 0) {
       const seconds = Math.round(this.deps.backoff.current(key) / 1000);
       const meta = this.pod.metadata!;
+      const meta2 = this.pod.metadata!;
+      this.event(v, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${meta2.name}_${meta2.namespace}(${meta2.uid})`);
       v.waiting = {
         reason: 'CrashLoopBackOff',
         message: `back-off ${formatSeconds(seconds)} restarting failed container=${c.name} pod=${meta.name}_${meta.namespace}(${meta.uid})`,
@@ -298,24 +302,35 @@ export class PodWorker {
     v.restartCount = attempt;
     v.current = await runtime.containerStatus(id);
     v.waiting = undefined;
+    this.event(v, 'Normal', 'Created', `Created container: ${c.name}`);
     try {
       await runtime.startContainer(id);
       this.log.info({ container: c.name, restartCount: attempt }, 'Container started');
     } catch (err) {
       this.log.warn({ container: c.name, err: errorMessage(err) }, 'Failed to start container');
+      this.event(v, 'Warning', 'Failed', `Error: ${errorMessage(err)}`);
       v.current = await runtime.containerStatus(id);
       v.waiting = { reason: 'RunContainerError', message: errorMessage(err) };
       this.wakeIn(this.deps.backoff.initialMs);
       return;
     }
     v.current = await runtime.containerStatus(id);
+    this.event(v, 'Normal', 'Started', `Started container ${c.name}`);
     if (!this.firstStartReported) {
       this.firstStartReported = true;
       this.deps.onFirstStart?.(this.pod, (this.deps.clock.now() - this.addedAt) / 1000);
     }
   }
 
+  /** Records a kubelet-style event about the pod, or one of its containers. */
+  private event(container: ContainerView | undefined, type: PodEvent['type'], reason: string, message: string): void {
+    const meta = this.pod.metadata!;
+    const fieldPath = container ? `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}` : undefined;
+    this.deps.events.record({ namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid!, fieldPath }, type, reason, message);
+  }
+
   private setWaiting(v: ContainerView, reason: string, message: string): void {
+    this.event(v, 'Warning', 'Failed', `Error: ${message}`);
     if (v.waiting?.message !== message) this.log.warn({ container: v.name, reason, err: message }, 'Cannot create container');
     v.waiting = { reason, message };
     // Configuration errors are retried with the same backoff as crashes, so a fixed host path is picked up.
@@ -350,8 +365,15 @@ export class PodWorker {
     const deadline = clock.now() + grace * 1000;
     const running = (init: boolean) =>
       [...this.views.values()].filter((v) => v.init === init && v.current?.state === 'running');
-    await Promise.all(running(false).map((v) => runtime.stopContainer(v.current!.id, grace)));
+    const killing = (v: ContainerView) => this.event(v, 'Normal', 'Killing', `Stopping container ${v.name}`);
+    await Promise.all(
+      running(false).map((v) => {
+        killing(v);
+        return runtime.stopContainer(v.current!.id, grace);
+      }),
+    );
     for (const v of running(true).reverse()) {
+      killing(v);
       const left = Math.max(0, Math.ceil((deadline - clock.now()) / 1000));
       await runtime.stopContainer(v.current!.id, left);
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
+import { createEventRecorder } from '../events/recorder.js';
 import { FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
@@ -13,6 +14,7 @@ function setup(maxPods = 10) {
     runtime,
     clock,
     logger: silentLogger(),
+    events: createEventRecorder(clock),
     node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1' },
     podLogsDir: '/nonexistent',
     maxPods,

@@ -125,6 +125,7 @@ class PodWorkersImpl implements PodWorkers {
     w.terminate();
     void w.done.then(() => {
       if (this.workers.get(uid) === w) this.workers.delete(uid);
+      this.opts.events.forget(uid);
       // A pod refused for lack of room may fit now.
       this.admitRejected();
     });

@@ -70,6 +70,13 @@ export class FakeRuntime implements Runtime {
     const c = this.containers.get(id);
     return c ? { ...c } : undefined;
   }
+  /** Exec results by the command's first word; anything else exits 0. */
+  readonly execResults = new Map<string, { exitCode: number; stdout?: string }>();
+  async execSync(id: string, command: string[]) {
+    this.calls.push(`exec ${this.containers.get(id)?.name} ${command.join(' ')}`);
+    const r = this.execResults.get(command[0] ?? '') ?? { exitCode: 0 };
+    return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: '', timedOut: false };
+  }
   onContainerEvent(l: (e: ContainerEvent) => void) {
     this.listeners.add(l);
     return () => this.listeners.delete(l);

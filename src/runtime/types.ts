@@ -87,6 +87,14 @@ export interface ContainerEvent {
   podUID: string;
 }
 
+/** The result of {@link Runtime.execSync}. `timedOut` is set when the command was killed at the timeout. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
 /** The runtime interface (CRI RuntimeService, shaped for our pod workers). */
 export interface Runtime {
   /** `process` or `remote`: for the start-up line and `/configz`. */
@@ -104,6 +112,11 @@ export interface Runtime {
   removeContainer(containerId: string): Promise<void>;
   listContainers(filter?: { sandboxId?: string }): Promise<ContainerInfo[]>;
   containerStatus(containerId: string): Promise<ContainerInfo | undefined>;
+  /**
+   * Runs `command` in the container's environment (its env and working directory) and waits for it,
+   * killing it at `timeoutSeconds` (CRI ExecSync). Used by exec probes and lifecycle hooks.
+   */
+  execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
   /** Subscribes to container events; returns the unsubscribe function. */
   onContainerEvent(listener: (event: ContainerEvent) => void): () => void;
   /** Releases the runtime's own resources (log writers, timers). Containers keep running. */

@@ -11,10 +11,12 @@ import type {
   ContainerConfig,
   ContainerEvent,
   ContainerInfo,
+  ExecResult,
   PodSandboxConfig,
   Runtime,
   SandboxInfo,
 } from '../types.js';
+import { runBounded } from './run-bounded.js';
 import { SpawnQueue } from './spawn-queue.js';
 
 /** Options of {@link createProcessRuntime}. */
@@ -149,8 +151,7 @@ class ProcessRuntime implements Runtime {
     c.log = await createCriLogWriter(c.info.logPath, { clock: this.opts.clock });
     this.opts.rotator?.register(c.log);
     const [file, ...argv] = [...c.config.command, ...c.config.args];
-    const env: Record<string, string> = { ...this.opts.baseEnv };
-    for (const e of c.config.env) env[e.name] = e.value;
+    const env = this.containerEnv(c);
 
     const child = await this.spawns.run(() =>
       spawn(file!, argv, {
@@ -228,6 +229,17 @@ class ProcessRuntime implements Runtime {
     return c ? { ...c.info } : undefined;
   }
 
+  async execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult> {
+    const c = this.mustGet(containerId);
+    if (c.info.state !== 'running') throw new NodeletError('ExecError', `container ${c.info.name} is not running`);
+    return runBounded(command, {
+      cwd: c.config.workingDir || undefined,
+      env: this.containerEnv(c),
+      timeoutMs: timeoutSeconds * 1000,
+      spawns: this.spawns,
+    });
+  }
+
   onContainerEvent(listener: (event: ContainerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -254,6 +266,12 @@ class ProcessRuntime implements Runtime {
     c.log = undefined;
     this.opts.rotator?.unregister(log);
     await log.close().catch((err) => this.opts.logger.warn({ err, path: log.path }, 'Failed to close container log'));
+  }
+
+  private containerEnv(c: Container): Record<string, string> {
+    const env: Record<string, string> = { ...this.opts.baseEnv };
+    for (const e of c.config.env) env[e.name] = e.value;
+    return env;
   }
 
   private podUID(c: Container): string {
