@@ -1,15 +1,15 @@
-import { unlink } from 'node:fs/promises';
 import type { Container, Pod, PodStatus } from '../api/types.js';
 import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
 import { errorMessage, NodeletError } from '../errors.js';
 import type { EventRecorder, PodEvent } from '../events/recorder.js';
+import { runLifecycleHandler, type ProbeManager, type UnhealthyEvent } from '../prober/index.js';
 import type { ContainerInfo, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
 import type { ContainerView } from '../status/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { Backoff } from './backoff.js';
-import { gracePeriodSeconds, shouldRestart } from './restart-policy.js';
+import { gracePeriodSeconds, MINIMUM_GRACE_PERIOD_SECONDS, shouldRestart } from './restart-policy.js';
 import { assertNever, transitions, type WorkerState } from './worker-state.js';
 
 /** What a pod worker needs from the node: shared by every worker. */
@@ -21,6 +21,7 @@ export interface WorkerDeps {
   node: NodeFacts;
   podLogsDir: string;
   events: EventRecorder;
+  probes: ProbeManager;
   /** Called after each sync with how long it took, for metrics. */
   onSync?: (operation: 'create' | 'update' | 'sync' | 'kill', seconds: number) => void;
   /** Called once, when a container of the pod starts for the first time since the pod was added. */
@@ -44,6 +45,10 @@ export class PodWorker {
   private readonly addedAt: number;
   private firstStartReported = false;
   private predecessorDone = false;
+  /** Containers a failed liveness/startup probe asked to kill; handled at the start of the next sync. */
+  private readonly pendingKills = new Map<string, UnhealthyEvent>();
+  /** Last status and transition time of each pod condition, for lastTransitionTime. */
+  private readonly conditionSince = new Map<string, { status: string; at: number }>();
   private readonly log: Logger;
   /** Resolves once the worker reaches `terminated`. */
   readonly done: Promise<void>;
@@ -92,6 +97,13 @@ export class PodWorker {
     this.kick();
   }
 
+  /** A liveness or startup probe failed its threshold: the container is killed on the next sync. */
+  unhealthy(e: UnhealthyEvent): void {
+    if (this.current.kind !== 'syncing') return;
+    this.pendingKills.set(e.containerId, e);
+    this.kick();
+  }
+
   /** Stops the pod with grace; `done` resolves when everything has stopped. */
   terminate(gracePeriodOverride?: number): void {
     switch (this.current.kind) {
@@ -114,10 +126,15 @@ export class PodWorker {
   /** The pod's live status, computed from what the worker knows. */
   status(): PodStatus {
     const rejected = this.current.kind === 'rejected' ? { reason: this.current.reason, message: this.current.message } : undefined;
-    return computePodStatus(
+    const probes = this.deps.probes;
+    const containers = [...this.views.values()].map((v) => {
+      const id = v.current?.state === 'running' ? v.current.id : undefined;
+      return { ...v, started: id !== undefined && probes.started(id), ready: id !== undefined && probes.started(id) && probes.ready(id) };
+    });
+    const status = computePodStatus(
       {
         pod: this.pod,
-        containers: [...this.views.values()],
+        containers,
         startTime: this.startTime,
         hostIP: this.deps.node.hostIP,
         podIP: this.deps.node.podIP,
@@ -127,6 +144,16 @@ export class PodWorker {
       },
       this.deps.clock.now(),
     );
+    // A condition's lastTransitionTime is when its status last changed, as the status manager keeps it.
+    for (const c of status.conditions ?? []) {
+      const seen = this.conditionSince.get(c.type);
+      if (!seen || seen.status !== c.status) {
+        const at = seen ? this.deps.clock.now() : this.startTime || this.deps.clock.now();
+        this.conditionSince.set(c.type, { status: c.status, at });
+      }
+      c.lastTransitionTime = new Date(this.conditionSince.get(c.type)!.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    return status;
   }
 
   /** What the worker knows of each container (for `nodelet ps` and logs). */
@@ -194,7 +221,9 @@ export class PodWorker {
       this.sandboxId = await runtime.runPodSandbox(sandboxConfig(this.pod, this.deps.podLogsDir, 0));
       this.startTime = this.deps.clock.now();
     }
+    await this.killUnhealthy();
     await this.refresh();
+    this.status(); // notes condition transitions as they happen, not only when someone reads
     if (this.terminalPhase) return;
     const spec = this.pod.spec!;
     const policy = spec.restartPolicy ?? 'Always';
@@ -205,11 +234,12 @@ export class PodWorker {
       const cur = v.current;
       if (!cur || cur.state === 'created') {
         await this.start(v, c);
-        if (!sidecar || v.current?.state !== 'running') return;
+        if (!sidecar || v.current?.state !== 'running' || !this.deps.probes.started(v.current.id)) return;
         continue;
       }
       if (cur.state === 'running') {
-        if (sidecar) continue;
+        // The next init container waits until the sidecar has started (its startupProbe passed).
+        if (sidecar && this.deps.probes.started(cur.id)) continue;
         return;
       }
       if (cur.exitCode === 0 && !sidecar) continue;
@@ -219,7 +249,7 @@ export class PodWorker {
         return;
       }
       await this.restart(v, c, true);
-      if (!sidecar || v.current?.state !== 'running') return;
+      if (!sidecar || v.current?.state !== 'running' || !this.deps.probes.started(v.current.id)) return;
     }
 
     for (const c of spec.containers) {
@@ -249,6 +279,7 @@ export class PodWorker {
     for (const v of this.views.values()) {
       if (!v.current || v.current.state === 'exited') continue;
       const info = await this.deps.runtime.containerStatus(v.current.id);
+      if (!info || info.state === 'exited') this.deps.probes.removeContainer(v.current.id);
       v.current = info ?? {
         ...v.current,
         state: 'exited',
@@ -316,10 +347,81 @@ export class PodWorker {
     }
     v.current = await runtime.containerStatus(id);
     this.event(v, 'Normal', 'Started', `Started container ${c.name}`);
+    if (c.lifecycle?.postStart && !(await this.postStart(v, c, id))) return;
+    if (v.current?.state === 'running') this.deps.probes.addContainer(this.pod, c, id, v.current.startedAt);
     if (!this.firstStartReported) {
       this.firstStartReported = true;
       this.deps.onFirstStart?.(this.pod, (this.deps.clock.now() - this.addedAt) / 1000);
     }
+  }
+
+  /**
+   * Runs the postStart hook; when it fails the container is killed and waits with PostStartHookError,
+   * then restarts per policy with the usual back-off (kuberuntime_container.go startContainer).
+   */
+  private async postStart(v: ContainerView, c: Container, id: string): Promise<boolean> {
+    const grace = gracePeriodSeconds(this.pod, undefined);
+    const r = await runLifecycleHandler(c.lifecycle!.postStart!, {
+      pod: this.pod,
+      container: c,
+      containerId: id,
+      runtime: this.deps.runtime,
+      podIP: this.deps.node.podIP,
+      timeoutMs: grace * 1000,
+      clock: this.deps.clock,
+      events: this.deps.events,
+    });
+    if (r.ok) return true;
+    this.event(v, 'Warning', 'FailedPostStartHook', r.message);
+    this.log.warn({ container: c.name, err: r.message }, 'PostStart hook failed, killing the container');
+    await this.deps.runtime.stopContainer(id, grace);
+    v.current = await this.deps.runtime.containerStatus(id);
+    v.waiting = { reason: 'PostStartHookError', message: r.message };
+    this.wakeIn(this.deps.backoff.current(this.backoffKey(c.name)) || this.deps.backoff.initialMs);
+    return false;
+  }
+
+  /** Kills the containers failed probes asked for; the sync that follows restarts them per policy. */
+  private async killUnhealthy(): Promise<void> {
+    const kills = [...this.pendingKills.values()];
+    this.pendingKills.clear();
+    for (const e of kills) {
+      const v = [...this.views.values()].find((x) => x.current?.id === e.containerId && x.current.state === 'running');
+      if (!v) continue;
+      this.event(v, 'Normal', 'Killing', e.message);
+      this.log.info({ container: v.name, probe: e.probe }, 'Killing container: probe failed');
+      this.deps.probes.removeContainer(e.containerId);
+      await this.stopContainer(v, gracePeriodSeconds(this.pod, e.gracePeriodSeconds), false);
+    }
+  }
+
+  /**
+   * Stops one container the kubelet's way (killContainer): preStop first, inside the grace period,
+   * then SIGTERM with what is left of it (never under 2 s), then SIGKILL.
+   */
+  private async stopContainer(v: ContainerView, grace: number, event = true): Promise<void> {
+    const cur = v.current;
+    if (!cur || cur.state !== 'running') return;
+    if (event) this.event(v, 'Normal', 'Killing', `Stopping container ${v.name}`);
+    this.deps.probes.removeContainer(cur.id);
+    const spec = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((c) => c.name === v.name);
+    let left = grace;
+    if (spec?.lifecycle?.preStop) {
+      const t0 = this.deps.clock.now();
+      const r = await runLifecycleHandler(spec.lifecycle.preStop, {
+        pod: this.pod,
+        container: spec,
+        containerId: cur.id,
+        runtime: this.deps.runtime,
+        podIP: this.deps.node.podIP,
+        timeoutMs: grace * 1000,
+        clock: this.deps.clock,
+        events: this.deps.events,
+      });
+      if (!r.ok) this.event(v, 'Warning', 'FailedPreStopHook', r.message);
+      left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS, grace - Math.ceil((this.deps.clock.now() - t0) / 1000));
+    }
+    await this.deps.runtime.stopContainer(cur.id, left);
   }
 
   /** Records a kubelet-style event about the pod, or one of its containers. */
@@ -344,7 +446,6 @@ export class PodWorker {
   private async prune(info: ContainerInfo | undefined): Promise<void> {
     if (!info) return;
     await this.deps.runtime.removeContainer(info.id);
-    await unlink(info.logPath).catch(() => undefined);
   }
 
   /** Kills every container with grace, then releases the sandbox (the kubelet's killPod). */
@@ -355,27 +456,21 @@ export class PodWorker {
       await this.deps.runtime.removePodSandbox(this.sandboxId);
     }
     this.deps.backoff.forgetPrefix(`${this.uid}/`);
+    this.deps.probes.removePod(this.uid);
     this.log.info({}, 'Pod stopped');
     this.transition({ kind: 'terminated' });
   }
 
   /** App containers first, all at once; then init containers and sidecars in reverse order. */
   private async stopAll(grace: number): Promise<void> {
-    const { runtime, clock } = this.deps;
+    const { clock } = this.deps;
     const deadline = clock.now() + grace * 1000;
     const running = (init: boolean) =>
       [...this.views.values()].filter((v) => v.init === init && v.current?.state === 'running');
-    const killing = (v: ContainerView) => this.event(v, 'Normal', 'Killing', `Stopping container ${v.name}`);
-    await Promise.all(
-      running(false).map((v) => {
-        killing(v);
-        return runtime.stopContainer(v.current!.id, grace);
-      }),
-    );
+    await Promise.all(running(false).map((v) => this.stopContainer(v, grace)));
     for (const v of running(true).reverse()) {
-      killing(v);
       const left = Math.max(0, Math.ceil((deadline - clock.now()) / 1000));
-      await runtime.stopContainer(v.current!.id, left);
+      await this.stopContainer(v, left);
     }
     await this.refresh();
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
 import { createEventRecorder } from '../events/recorder.js';
+import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
@@ -10,11 +11,13 @@ import { createPodWorkers, type PodWorkers } from './pod-workers.js';
 function setup(maxPods = 10) {
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
+  const events = createEventRecorder(clock);
   const workers = createPodWorkers({
     runtime,
     clock,
     logger: silentLogger(),
-    events: createEventRecorder(clock),
+    events,
+    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
     node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1' },
     podLogsDir: '/nonexistent',
     maxPods,
@@ -200,4 +203,47 @@ test('grace period: deletion override, else terminationGracePeriodSeconds, never
   workers.handle([{ op: 'REMOVE', pod: p }]);
   await settle();
   assert.equal(runtime.calls.at(-1), 'stop main#0 grace=2');
+});
+
+test('a failing liveness probe kills the container and it is restarted, counting a restart', async () => {
+  const { clock, runtime, workers } = setup();
+  const p = pod('p', 'u1', {
+    containers: [{ name: 'main', command: ['run'], livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 } }],
+  });
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  clock.advance(3_000);
+  await settle();
+  assert.deepEqual(runtime.calls.filter((c) => c.startsWith('start')), ['start main#0']);
+  runtime.execResults.set('check', { exitCode: 1, stdout: 'sick' });
+  for (let i = 0; i < 4; i++) {
+    clock.advance(1_000);
+    await settle();
+  }
+  assert.ok(runtime.calls.includes('stop main#0 grace=30'), runtime.calls.join(', '));
+  assert.equal(runtime.calls.filter((c) => c.startsWith('start')).at(-1), 'start main#1');
+  assert.equal(status(workers).restartCount, 1);
+});
+
+test('readiness decides Ready, both ways', async () => {
+  const { clock, runtime, workers } = setup();
+  const p = pod('p', 'u1', {
+    containers: [{ name: 'main', command: ['run'], readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 1 } }],
+  });
+  const ready = () => workers.list()[0]!.status.conditions!.find((c) => c.type === 'Ready')!.status;
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  assert.equal(ready(), 'False');
+  clock.advance(1_000);
+  await settle();
+  assert.equal(ready(), 'True');
+  assert.equal(status(workers).ready, true);
+  runtime.execResults.set('ready', { exitCode: 1 });
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1_000);
+    await settle();
+  }
+  assert.equal(ready(), 'False');
+  assert.equal(status(workers).ready, false);
+  assert.ok(status(workers).state!.running, 'readiness never kills');
 });

@@ -50,7 +50,12 @@ class PodWorkersImpl implements PodWorkers {
   constructor(private readonly opts: PodWorkersOptions) {
     this.deps = { ...opts, backoff: new Backoff(opts.clock, opts.backoffInitialMs, opts.backoffMaxMs) };
     // The runtime's own events are the fast path (the kubelet's PLEG); the resync is the safety net.
-    this.unsubscribe = opts.runtime.onContainerEvent((e) => this.workers.get(e.podUID)?.kick());
+    const subs = [
+      opts.runtime.onContainerEvent((e) => this.workers.get(e.podUID)?.kick()),
+      opts.probes.onUnhealthy((e) => this.workers.get(e.podUID)?.unhealthy(e)),
+      opts.probes.onChange((uid) => this.workers.get(uid)?.kick()),
+    ];
+    this.unsubscribe = () => subs.forEach((u) => u());
     this.lastResync = opts.clock.now();
     this.scheduleResync();
   }

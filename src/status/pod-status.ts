@@ -116,11 +116,11 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
       name,
       state,
       lastState,
-      ready: running,
+      ready: running && (v?.ready ?? true),
       restartCount: v?.restartCount ?? 0,
       image: image ?? '',
       imageID: '',
-      started: running,
+      started: running && (v?.started ?? true),
     };
     if (cur) s.containerID = `process://${cur.id}`;
     return s;

@@ -17,6 +17,10 @@ export interface ContainerView {
   current?: ContainerInfo;
   /** The attempt before it, for `lastState`. */
   previous?: ContainerInfo;
+  /** Startup probe passed (or none); computed by the worker when the status is read. */
+  started?: boolean;
+  /** Readiness probe passing (or none) and started. */
+  ready?: boolean;
   /** Set while the container waits for something other than creation (CrashLoopBackOff, errors). */
   waiting?: WaitingReason;
 }

@@ -22,6 +22,7 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeo
     try {
       const v = await cond();
       if (v) return v as NonNullable<T>;
+      last = undefined;
     } catch (err) {
       last = err;
     }

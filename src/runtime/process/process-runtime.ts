@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { NodeletError } from '../../errors.js';
@@ -213,6 +213,8 @@ class ProcessRuntime implements Runtime {
     if (c.info.state === 'running') await this.stopContainer(containerId, 0);
     await this.closeLog(c);
     this.containers.delete(containerId);
+    // CRI RemoveContainer removes the container's log with it.
+    await unlink(c.info.logPath).catch(() => undefined);
   }
 
   async listContainers(filter?: { sandboxId?: string }): Promise<ContainerInfo[]> {
