@@ -4,7 +4,9 @@ import type { Pod } from './api/types.js';
 import { toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig } from './config/types.js';
 import { createEventRecorder } from './events/recorder.js';
+import { createProbeManager } from './prober/index.js';
 import { createLogRotator } from './logs/index.js';
+import { createNodeletMetrics } from './metrics/kubelet-metrics.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
 import { createProcessRuntime } from './runtime/process/process-runtime.js';
@@ -52,17 +54,25 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   const runtime = createProcessRuntime({ clock, logger: logger.child({ component: 'runtime' }), baseEnv: env.baseEnv, rotator });
   const hostIP = detectHostIP();
   const events = createEventRecorder(clock);
+  const metrics = createNodeletMetrics();
+  const stopCountingStarts = runtime.onContainerEvent((e) => {
+    if (e.type === 'started') metrics.containerStarted(e);
+  });
+  const probes = createProbeManager({ runtime, clock, logger: logger.child({ component: 'prober' }), events, podIP: hostIP });
   const workers = createPodWorkers({
     runtime,
     clock,
     logger,
     events,
+    probes,
     node: { nodeName: config.nodeName, hostIP, podIP: hostIP },
     podLogsDir: config.podLogsDir,
     maxPods: config.maxPods,
     syncFrequencyMs: config.syncFrequencyMs,
     backoffInitialMs: config.crashLoopBackOffInitialMs,
     backoffMaxMs: config.crashLoopBackOffMaxMs,
+    onSync: (operation, seconds) => metrics.observeSync(operation, seconds),
+    onFirstStart: (pod, seconds) => metrics.observeFirstStart(pod, seconds),
   });
   const podConfig = new PodConfig();
   const reportedDuplicates = new Set<string>();
@@ -95,7 +105,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     lastResyncAt: () => workers.lastResyncAt(),
     now: () => clock.now(),
   };
-  const servers = await startServers(view, logger);
+  const servers = await startServers(view, logger, { metrics });
 
   const fileSource = config.staticPodPath
     ? createFileSource({
@@ -124,6 +134,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       fileSource?.stop();
       if (stopPods) await workers.stopAll();
       workers.close();
+      probes.stop();
+      stopCountingStarts();
       rotator.stop();
       await runtime.close();
       await servers.close();

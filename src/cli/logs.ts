@@ -1,6 +1,6 @@
-import type { Pod } from '../api/types.js';
 import { NodeletError } from '../errors.js';
 import { agentGet, listPods, readAll } from './agent-client.js';
+import { resolvePod } from './resolve-pod.js';
 
 /** Options of `nodelet logs`, named as kubectl's. */
 export interface LogsOptions {
@@ -47,19 +47,6 @@ export async function logsCommand(podName: string, opts: LogsOptions, out: NodeJ
   for await (const chunk of res) {
     if (!out.write(chunk as Buffer)) await new Promise((r) => out.once('drain', r));
   }
-}
-
-function resolvePod(pods: Pod[], name: string, namespace: string | undefined): Pod {
-  const inNs = pods.filter((p) => !namespace || (p.metadata?.namespace ?? 'default') === namespace);
-  const exact = inNs.filter((p) => p.metadata?.name === name);
-  if (exact.length === 1) return exact[0]!;
-  const node = inNs[0]?.spec?.nodeName;
-  const suffixed = inNs.filter((p) => node && p.metadata?.name === `${name}-${node}`);
-  if (suffixed.length === 1) return suffixed[0]!;
-  if (exact.length + suffixed.length > 1) {
-    throw new NodeletError('BadRequest', `pod ${name} exists in several namespaces: choose one with -n`);
-  }
-  throw new NodeletError('NotFound', `pod ${name} not found${namespace ? ` in namespace ${namespace}` : ''}`);
 }
 
 function sinceSeconds(s: string): number {

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { describeConfig, runFlagHelp } from '../config/index.js';
 import { errorMessage } from '../errors.js';
+import { nodeletVersion as version } from '../server/kubeapi/version.js';
 import { DEFAULT_ROOT_DIR } from './agent-client.js';
+import { outputFormat } from './format.js';
+import { inspectCommand } from './inspect.js';
 import { logsCommand } from './logs.js';
+import { noPodsMessage, podsCommand } from './pods.js';
 import { psCommand } from './ps.js';
 import { loadRunConfig, runCommand } from './run.js';
 import { validateCommand } from './validate.js';
-
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { versionCommand } from './version.js';
 
 /**
  * The nodelet command line. `nodelet run` takes the kubelet's own flags and is parsed by config/ (so a
@@ -36,12 +38,48 @@ async function main(argv: string[]): Promise<number> {
   program.command('run').description('run the node agent (takes the kubelet\'s flags; see nodelet run --help)');
   program
     .command('ps')
-    .description('list containers, like docker ps')
+    .description('list running containers, like docker ps (-a: all of them)')
     .addOption(rootDir())
+    .option('-a, --all', 'also containers that are not running (exited, waiting)')
     .option('-n, --namespace <ns>', 'only this namespace')
     .option('-q, --quiet', 'only container ids')
-    .action(async (o: { rootDir: string; namespace?: string; quiet?: boolean }) => {
-      process.stdout.write(await psCommand(o));
+    .option('-o, --output <format>', 'json or yaml')
+    .action(async (o: { rootDir: string; all?: boolean; namespace?: string; quiet?: boolean; output?: string }) => {
+      process.stdout.write(await psCommand({ ...o, output: outputFormat(o.output, ['json', 'yaml'] as const) }));
+    });
+  program
+    .command('pods')
+    .description('list pods, like kubectl get pods -A -o wide')
+    .addOption(rootDir())
+    .option('-n, --namespace <ns>', 'only this namespace (default: every namespace)')
+    .option('-l, --selector <selector>', 'label selector, as kubectl (app=web, tier in (a,b), !canary)')
+    .option('--field-selector <selector>', 'field selector, as kubectl (status.phase=Running, metadata.name=web-node1)')
+    .option('-o, --output <format>', 'wide (default), name, json or yaml')
+    .action(async (o: { rootDir: string; namespace?: string; selector?: string; fieldSelector?: string; output?: string }) => {
+      const out = await podsCommand({ ...o, output: outputFormat(o.output, ['wide', 'name', 'json', 'yaml'] as const) });
+      if (out) process.stdout.write(out);
+      else process.stderr.write(noPodsMessage(o.namespace));
+    });
+  program
+    .command('inspect')
+    .description("print a pod's YAML with its live status and its events")
+    .argument('<pod>', 'pod name (web-node1) or manifest name (web)')
+    .addOption(rootDir())
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-o, --output <format>', 'json or yaml: a v1 List of the pod and its events')
+    .action(async (pod: string, o: { rootDir: string; namespace?: string; output?: string }) => {
+      process.stdout.write(await inspectCommand(pod, { ...o, output: outputFormat(o.output, ['json', 'yaml'] as const) }));
+    });
+  program
+    .command('version')
+    .description("print nodelet's version and the running agent's")
+    .addOption(rootDir())
+    .option('--client', 'only this program, without asking the agent')
+    .option('-o, --output <format>', 'json or yaml')
+    .action(async (o: { rootDir: string; client?: boolean; output?: string }) => {
+      const { output, ok } = await versionCommand({ ...o, output: outputFormat(o.output, ['json', 'yaml'] as const) });
+      process.stdout.write(output);
+      if (!ok) process.exitCode = 1;
     });
   program
     .command('logs')

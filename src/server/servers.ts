@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import path from 'node:path';
 import { NodeletError } from '../errors.js';
 import type { Logger } from '../util/log.js';
-import { createHandler } from './handler.js';
+import { createHandler, type HandlerOptions } from './handler.js';
 import type { NodeView } from './node-view.js';
 
 /** The agent's local socket, under --root-dir: what `nodelet ps` and `nodelet logs` talk to. */
@@ -20,11 +20,12 @@ export interface Servers {
 }
 
 /**
- * Starts the agent socket and, unless disabled, the read-only port. Refuses to start when another
- * nodelet already answers on the socket: two agents on one root dir would run every pod twice.
+ * Starts the agent socket and, unless disabled, the read-only port, both serving the same handler
+ * (`opts` hands it the node's metrics). Refuses to start when another nodelet already answers on the
+ * socket: two agents on one root dir would run every pod twice.
  */
-export async function startServers(view: NodeView, logger: Logger): Promise<Servers> {
-  const handler = createHandler(view, logger);
+export async function startServers(view: NodeView, logger: Logger, opts: HandlerOptions = {}): Promise<Servers> {
+  const handler = createHandler(view, logger, opts);
   const socketPath = agentSocketPath(view.config.rootDir);
   await mkdir(view.config.rootDir, { recursive: true, mode: 0o700 });
   if (await answers(socketPath)) {
@@ -32,7 +33,10 @@ export async function startServers(view: NodeView, logger: Logger): Promise<Serv
   }
   await unlink(socketPath).catch(() => undefined);
   const sock = createServer(handler);
-  await listen(sock, () => sock.listen(socketPath));
+  await listen(sock, () => sock.listen(socketPath)).catch((err) => {
+    handler.close();
+    throw err;
+  });
   const servers: Server[] = [sock];
   let readOnlyAddress = '';
   if (view.config.readOnlyPort > 0) {
@@ -41,6 +45,7 @@ export async function startServers(view: NodeView, logger: Logger): Promise<Serv
       await listen(ro, () => ro.listen(view.config.readOnlyPort, view.config.address));
     } catch (err) {
       sock.close();
+      handler.close();
       throw new NodeletError(
         'InvalidConfig',
         `cannot listen on --address=${view.config.address} --read-only-port=${view.config.readOnlyPort}: ${(err as Error).message} (use --read-only-port=0 to disable it)`,
@@ -53,6 +58,7 @@ export async function startServers(view: NodeView, logger: Logger): Promise<Serv
     socketPath,
     readOnlyAddress,
     async close() {
+      handler.close();
       await Promise.all(
         servers.map(
           (s) =>

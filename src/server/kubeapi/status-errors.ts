@@ -1,0 +1,70 @@
+// Errors as the API server returns them: a meta/v1 Status with the HTTP code, a reason kubectl prints
+// as `Error from server (<reason>): <message>`, and details (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go).
+
+import type { ServerResponse } from 'node:http';
+
+/** A meta/v1 Status of a failed request. */
+export interface KubeStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  details?: { name?: string; group?: string; kind?: string };
+  code: number;
+}
+
+/** An error a route throws to answer with a Status; anything else thrown is a 500. */
+export class StatusError extends Error {
+  override readonly name = 'StatusError';
+  constructor(readonly status: KubeStatus) {
+    super(status.message);
+  }
+}
+
+function status(code: number, reason: string, message: string, details?: KubeStatus['details']): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+}
+
+/** 404 NotFound for a named object: `pods "web" not found` (errors.NewNotFound). */
+export function notFound(resource: string, name: string): StatusError {
+  return status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+}
+
+/** 404 NotFound for a path that is no resource at all (the API server's "the server could not find the requested resource"). */
+export function noSuchResource(): StatusError {
+  return status(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+/** 400 BadRequest (errors.NewBadRequest): bad selectors, a log request for a container that has none. */
+export function badRequest(message: string): StatusError {
+  return status(400, 'BadRequest', message);
+}
+
+/** 405 MethodNotAllowed (errors.NewMethodNotSupported) with our own message: why nodelet will not write. */
+export function methodNotAllowed(message: string, details?: KubeStatus['details']): StatusError {
+  return status(405, 'MethodNotAllowed', message, details);
+}
+
+/** 410 Gone / Expired: a watch from a resourceVersion older than the history kept (errors.NewResourceExpired). */
+export function expired(message: string): StatusError {
+  return status(410, 'Expired', message);
+}
+
+/** 500 InternalError, for a route that failed unexpectedly. */
+export function internalError(message: string): StatusError {
+  return status(500, 'InternalError', `Internal error occurred: ${message}`);
+}
+
+/** Writes a Status as the response. */
+export function sendStatus(res: ServerResponse, s: KubeStatus): void {
+  sendObject(res, s.code, s);
+}
+
+/** Writes one JSON object as the response, with the content type the API server uses. */
+export function sendObject(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  res.end(text);
+}
