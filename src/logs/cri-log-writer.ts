@@ -38,6 +38,8 @@ export interface CriLogWriter {
   reopen(): Promise<void>;
   /** The file this writer appends to. */
   readonly path: string;
+  /** Bytes appended since the writer was created: lets the rotator skip files that did not grow. */
+  readonly bytesWritten: number;
 }
 
 /** Options of {@link createCriLogWriter}. */
@@ -77,6 +79,7 @@ interface StreamState {
 }
 
 class Writer implements CriLogWriter {
+  bytesWritten = 0;
   private fd: number;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -208,6 +211,7 @@ class Writer implements CriLogWriter {
     this.queuedBytes = 0;
     try {
       await writeAll(this.fd, batch);
+      this.bytesWritten += batch.length;
     } catch (err) {
       this.onError(err);
     }
