@@ -13,6 +13,7 @@ import { createProcessRuntime } from './runtime/process/process-runtime.js';
 import type { NodeView } from './server/node-view.js';
 import { startServers } from './server/servers.js';
 import { createFileSource, type FileSource } from './sources/file-source.js';
+import { createHttpSource } from './sources/http-source.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 
@@ -118,20 +119,35 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       })
     : undefined;
 
+  const httpSource = config.staticPodURL
+    ? createHttpSource({
+        url: config.staticPodURL,
+        headers: config.staticPodURLHeader,
+        nodeName: config.nodeName,
+        clock,
+        logger: logger.child({ source: 'http' }),
+        periodMs: config.httpCheckFrequencyMs,
+        onSnapshot: (pods) => applySnapshot('http', pods),
+      })
+    : undefined;
+
   logger.info({ path: config.staticPodPath || '(none)', every: `${config.fileCheckFrequencyMs / 1000}s` }, 'Source: static pod path');
-  if (config.staticPodURL) logger.warn({ url: config.staticPodURL }, 'Source: --manifest-url is not supported yet and is ignored');
+  if (httpSource) logger.info({ url: config.staticPodURL, every: `${config.httpCheckFrequencyMs / 1000}s` }, 'Source: manifest URL');
   if (config.kubeconfig) logger.warn({ kubeconfig: config.kubeconfig }, 'Source: --kubeconfig is not supported yet: running standalone');
   logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');
   logger.info({ node: config.nodeName, hostIP }, 'Node name');
   logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
   logger.info({ podLogsDir: config.podLogsDir, rootDir: config.rootDir }, 'Container logs');
   await fileSource?.start();
+  // A URL that does not answer must not hold up the file source's pods: its first fetch runs in the background.
+  void httpSource?.start();
 
   return {
     view,
     fileSource,
     async stop({ stopPods }) {
       fileSource?.stop();
+      httpSource?.stop();
       if (stopPods) await workers.stopAll();
       workers.close();
       probes.stop();

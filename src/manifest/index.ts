@@ -1,7 +1,7 @@
 // The manifest package: bytes → a validated, defaulted static Pod. Pure functions, no I/O
 // (DESIGN §1). The pipeline is loadPodManifest = decodePods → validatePod → applyStaticPodDefaults.
 
-export { loadPodManifest, type LoadOptions, type LoadResult } from './load.js';
+export { loadPodList, loadPodManifest, type LoadOptions, type LoadResult } from './load.js';
 export {
   decodeManifest,
   decodePods,

@@ -40,3 +40,23 @@ export function loadPodManifest(bytes: Uint8Array | string, opts: LoadOptions): 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, pod: applyStaticPodDefaults(first.pod, opts) };
 }
+
+/**
+ * Loads what a `--manifest-url` serves: one Pod or a PodList (YAML or JSON), each pod validated and
+ * defaulted like a file's. As the kubelet's http source (config/common.go tryDecodePodList), one
+ * invalid pod fails the whole body, so the caller keeps the pods it had. An empty body is no pods.
+ */
+export function loadPodList(bytes: Uint8Array | string, opts: LoadOptions): { ok: true; pods: Pod[] } | { ok: false; errors: NodeletError[] } {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  if (text.trim() === '') return { ok: true, pods: [] };
+  const decoded = decodePods(bytes, opts.file, { allowList: true });
+  if (!decoded.ok) return decoded;
+  const errors: NodeletError[] = [];
+  const pods: Pod[] = [];
+  for (const d of decoded.pods) {
+    const errs = validatePod(d.pod, { file: opts.file, locate: d.locate, nodeName: opts.nodeName });
+    if (errs.length > 0) errors.push(...errs);
+    else pods.push(applyStaticPodDefaults(d.pod, opts));
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, pods };
+}
