@@ -1,0 +1,627 @@
+/**
+ * nodelet benchmarks: `npm run bench` (full, writes docs/benchmarks.md) or `npm run bench:quick` (smoke:
+ * fewer trials, prints the table only).
+ *
+ * Runs the built agent (dist/cli/main.js) as a real process and measures from outside, through /proc:
+ *   1. manifest written → container process running (one pod at a time, agent warm);
+ *   2. N manifests dropped at once → all N containers running (10, 100, 1,000);
+ *   3. nodelet RSS and CPU while idle, with 0 and with 1,000 running pods;
+ *   4. container SIGKILLed → running again (first restart: no backoff).
+ * Progress goes to stderr. Every wait is bounded; a step that times out is reported as a failure and the
+ * run goes on. Everything started is stopped at the end, also on error or Ctrl-C.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BenchAgent, GRACE_SECONDS, newMarker, ROOT } from './agent.js';
+import { ProcScanner, readCmdline, readCpuTicks, readMemory, readRssBytes, sleepCmdline } from './proc.js';
+import { describeMachine, loadAverage, markdown, resultsTable, type Row } from './report.js';
+import {
+  BenchTimeout,
+  Deadline,
+  delay,
+  fmtMB,
+  fmtMs,
+  fmtPct,
+  fmtSeconds,
+  progress,
+  summarize,
+  waitUntil,
+} from './util.js';
+
+const USAGE = `Usage: node --import tsx bench/run.ts [--quick] [diagnosis options]
+
+  --quick            fewer trials, 100 pods, 10 s windows; prints the table, does not write docs/benchmarks.md
+Diagnosis options (the table is printed, docs/benchmarks.md is not written):
+  --only=1,2,3,4     run only these scenarios (3 without 2 measures 0 pods only)
+  --sizes=N,...      the drop sizes of scenario 2 (default 10,100,1000; quick 10,100)
+  --trials=N         single-pod trials of scenario 1
+  --window=SECONDS   length of the idle windows of scenario 3
+  --log=FILE         keep nodelet's log (it is text: one timestamped line per pod update and container start)
+  --cpu-prof=DIR     run nodelet under node --cpu-prof, profile written to DIR when it stops
+  --node-arg=ARG     pass ARG to node when starting nodelet (repeatable), e.g. --node-arg=--trace-gc
+  --bin=FILE         benchmark another build of nodelet's main.js instead of dist/cli/main.js
+  --heap-snapshot=DIR  write a heap snapshot of nodelet to DIR at the end of each idle window
+`;
+
+interface Args {
+  quick: boolean;
+  only?: Set<string>;
+  sizes?: number[];
+  trials?: number;
+  windowS?: number;
+  log?: string;
+  cpuProf?: string;
+  heapSnapshot?: string;
+  nodeArgs: string[];
+  bin?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const opts: Args = { quick: false, nodeArgs: [] };
+  for (const arg of argv) {
+    const [k, v] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const ints = () => (v ?? '').split(',').map((x) => Number(x)).filter((x) => Number.isInteger(x) && x > 0);
+    if (k === '--quick') opts.quick = true;
+    else if (k === '--only' && v) opts.only = new Set(v.split(','));
+    else if (k === '--sizes' && ints().length) opts.sizes = ints();
+    else if (k === '--trials' && ints().length === 1) opts.trials = ints()[0];
+    else if (k === '--window' && ints().length === 1) opts.windowS = ints()[0];
+    else if (k === '--log' && v) opts.log = path.resolve(v);
+    else if (k === '--cpu-prof' && v) opts.cpuProf = path.resolve(v);
+    else if (k === '--node-arg' && v) opts.nodeArgs.push(v);
+    else if (k === '--bin' && v) opts.bin = path.resolve(v);
+    else if (k === '--heap-snapshot' && v) opts.heapSnapshot = path.resolve(v);
+    else {
+      process.stderr.write(`bench: unknown or invalid argument ${arg}\n\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+const ARGS = parseArgs(process.argv.slice(2));
+const quick = ARGS.quick;
+/** A run with diagnosis options measures something else than the reference run: it never writes the doc. */
+const diagnosis = Boolean(
+  ARGS.only || ARGS.sizes || ARGS.trials || ARGS.windowS || ARGS.cpuProf || ARGS.heapSnapshot || ARGS.nodeArgs.length || ARGS.bin,
+);
+const runs = (scenario: string) => !ARGS.only || ARGS.only.has(scenario);
+
+const BASE_PLAN = quick
+  ? { warmup: 3, singleTrials: 20, bulkSizes: [10, 100], windowMs: 10_000, restartTrials: 5, budgetMs: 4 * 60_000 }
+  : { warmup: 5, singleTrials: 200, bulkSizes: [10, 100, 1000], windowMs: 60_000, restartTrials: 20, budgetMs: 9 * 60_000 };
+const PLAN = {
+  ...BASE_PLAN,
+  singleTrials: ARGS.trials ?? BASE_PLAN.singleTrials,
+  bulkSizes: ARGS.sizes ?? BASE_PLAN.bulkSizes,
+  windowMs: ARGS.windowS ? ARGS.windowS * 1000 : BASE_PLAN.windowMs,
+};
+
+const TARGET = { p99Ms: 100, bulk1000Ms: 10_000, rssBytes: 80 * 1024 * 1024, idleCpuPct: 1 };
+
+/** Poll periods: 1 ms where milliseconds matter, coarser where the figure is in seconds. */
+const POLL_FAST_MS = 1;
+const POLL_BULK_MS = 10;
+/** Quiet time between two single-pod trials, once the previous pod's process is gone. */
+const TRIAL_GAP_MS = 150;
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+const rows: Row[] = [];
+const notes: string[] = [];
+let failures = 0;
+const deadline = new Deadline(PLAN.budgetMs);
+let agent: BenchAgent | undefined;
+let scanner: ProcScanner | undefined;
+
+// ---------------------------------------------------------------------------------------------------
+// Cleanup: on normal end, on error, on Ctrl-C / SIGTERM, and (synchronously) on exit.
+
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    const a = agent;
+    if (!a) return;
+    progress('stopping nodelet (SIGTERM: it stops its pods with grace)…');
+    const took = await a.stop(GRACE_SECONDS * 1000 + 30_000);
+    if (took !== undefined) notes.push(`nodelet stop (SIGTERM → exited, stopping the pods still running): ${fmtMs(took)}.`);
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) {
+    agent?.stopNow();
+    process.exit(130);
+  }
+  interrupted = true;
+  deadline.aborted = `interrupted by ${signal}`;
+  progress(`${signal}: cleaning up (again to force)…`);
+  void cleanup().finally(() => process.exit(130));
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('exit', () => agent?.stopNow());
+// The last resort if something hangs outside a bounded loop.
+setTimeout(() => {
+  progress('hard time limit reached: killing everything');
+  agent?.stopNow();
+  process.exit(1);
+}, PLAN.budgetMs + 45_000).unref();
+
+// ---------------------------------------------------------------------------------------------------
+
+function mustAgent(): BenchAgent {
+  if (!agent) throw new Error('nodelet is not started');
+  if (agent.exited) throw new Error(`${agent.exited}; its log:\n${agent.logTail()}`);
+  return agent;
+}
+
+function mustScanner(): ProcScanner {
+  if (!scanner) throw new Error('no /proc scanner');
+  return scanner;
+}
+
+/** Runs a scenario; a failure becomes failed rows (`onFail`) and the run goes on. */
+async function attempt(label: string, fn: () => Promise<void>, onFail: (msg: string) => Row[]): Promise<void> {
+  try {
+    deadline.check();
+    await fn();
+  } catch (err) {
+    failures++;
+    const msg = err instanceof Error ? err.message : String(err);
+    progress(`FAILED: ${label}: ${msg}`);
+    if (!(err instanceof BenchTimeout) && !deadline.aborted && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    const short = `FAILED: ${msg.split('\n')[0]!.replace(/\|/g, '\\|')}`;
+    rows.push(...onFail(short));
+    await reset();
+  }
+}
+
+/** After a failed scenario: deletes every manifest and waits until nodelet lists no pod, so the next starts clean. */
+async function reset(): Promise<void> {
+  const a = agent;
+  if (!a || a.exited || deadline.aborted || deadline.leftMs() <= 0) return;
+  for (const name of readdirSync(a.manifests)) a.removeManifest(name);
+  try {
+    await waitForPods(0, 60_000);
+  } catch (err) {
+    progress(`could not get back to 0 pods: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Waits until a process whose command line satisfies `want` appears; returns it and ms since `t0`. */
+async function waitForProcess(
+  what: string,
+  want: (cmdline: string) => boolean,
+  t0: number,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<{ pid: number; ms: number }> {
+  const s = mustScanner();
+  for (;;) {
+    for (const p of s.scan()) {
+      if (want(p.cmdline)) return { pid: p.pid, ms: performance.now() - t0 };
+    }
+    if (performance.now() - t0 > timeoutMs) throw new BenchTimeout(`timed out after ${fmtSeconds(timeoutMs)} waiting for ${what}`);
+    deadline.check();
+    mustAgent();
+    await delay(intervalMs);
+  }
+}
+
+/** Waits until none of `pids` still runs as its container (a zombie or a recycled pid no longer does). */
+async function waitGone(what: string, procs: { pid: number; cmdline: string }[], timeoutMs: number, intervalMs: number): Promise<void> {
+  let left = procs;
+  await waitUntil(
+    deadline,
+    what,
+    () => {
+      left = left.filter((p) => readCmdline(p.pid) === p.cmdline);
+      return left.length === 0;
+    },
+    { timeoutMs, intervalMs, detail: () => `${left.length} of ${procs.length} still running` },
+  );
+}
+
+/** Waits until GET /pods lists exactly `n` pods, all `Running` (or none when n is 0). */
+async function waitForPods(n: number, timeoutMs: number): Promise<void> {
+  let last = '';
+  await waitUntil(
+    deadline,
+    n ? `GET /pods to list ${n} Running pods` : 'GET /pods to list no pod',
+    async () => {
+      const pods = await mustAgent().pods();
+      const running = pods.filter((p) => p.phase === 'Running').length;
+      last = `${pods.length} listed, ${running} Running`;
+      return pods.length === n && running === n;
+    },
+    { timeoutMs, intervalMs: n > 100 ? 500 : 100, detail: () => last },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1. manifest written → container running, one pod at a time.
+
+async function singlePodTrials(): Promise<void> {
+  const a = mustAgent();
+  const total = PLAN.warmup + PLAN.singleTrials;
+  const latencies: number[] = [];
+  const timeouts: string[] = [];
+  let prev: { name: string; proc?: { pid: number; cmdline: string } } | undefined;
+  progress(`1. manifest → container running: ${PLAN.warmup} warm-up + ${PLAN.singleTrials} trials, one pod at a time`);
+  for (let i = 1; i <= total; i++) {
+    const name = `t${i}.yaml`;
+    const marker = newMarker();
+    const cmdline = sleepCmdline(marker);
+    a.stageManifest(name, marker);
+    mustScanner().scan(); // from now on, only processes that appear after the rename
+    const t0 = performance.now();
+    a.moveIn(name);
+    let proc: { pid: number; cmdline: string } | undefined;
+    try {
+      const r = await waitForProcess(`the container of ${name}`, (c) => c === cmdline, t0, 10_000, POLL_FAST_MS);
+      proc = { pid: r.pid, cmdline };
+      if (i > PLAN.warmup) latencies.push(r.ms);
+    } catch (err) {
+      if (!(err instanceof BenchTimeout)) throw err;
+      timeouts.push(`${name}: ${err.message}`);
+      progress(`   trial ${name}: ${err.message}`);
+      if (timeouts.length >= 5) throw new BenchTimeout(`${timeouts.length} trials timed out; first: ${timeouts[0]}`);
+    }
+    if (prev) {
+      a.removeManifest(prev.name);
+      if (prev.proc) await waitGone(`the container of ${prev.name} to stop`, [prev.proc], 10_000, 5);
+    }
+    prev = { name, proc };
+    if (i > PLAN.warmup && (i - PLAN.warmup) % 20 === 0) {
+      const s = summarize(latencies);
+      progress(`   ${i - PLAN.warmup}/${PLAN.singleTrials} trials: p50 ${fmtMs(s.p50)}, max ${fmtMs(s.max)}`);
+    }
+    await delay(TRIAL_GAP_MS);
+  }
+  if (prev) {
+    a.removeManifest(prev.name);
+    if (prev.proc) await waitGone(`the container of ${prev.name} to stop`, [prev.proc], 10_000, 5);
+  }
+  await waitForPods(0, 30_000);
+
+  const s = summarize(latencies);
+  const n = `${s.n} trials${timeouts.length ? `, ${timeouts.length} timed out` : ''}`;
+  const label = `Manifest written → container running (${n})`;
+  rows.push(
+    { scenario: '1', figure: `${label}, p50`, result: fmtMs(s.p50) },
+    { scenario: '1', figure: `${label}, p90`, result: fmtMs(s.p90) },
+    { scenario: '1', figure: `${label}, p99`, result: fmtMs(s.p99), target: `≤ ${TARGET.p99Ms} ms`, met: s.p99 <= TARGET.p99Ms && timeouts.length === 0 },
+    { scenario: '1', figure: `${label}, max`, result: fmtMs(s.max) },
+  );
+  notes.push(`Single-pod latency: min ${fmtMs(s.min)}, mean ${fmtMs(s.mean)} over ${s.n} trials.`);
+  if (timeouts.length) {
+    failures++;
+    notes.push(`Single-pod trials that timed out: ${timeouts.join('; ')}.`);
+  }
+  progress(`   p50 ${fmtMs(s.p50)}, p90 ${fmtMs(s.p90)}, p99 ${fmtMs(s.p99)}, max ${fmtMs(s.max)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. N manifests at once → all N running.
+
+interface Bulk {
+  n: number;
+  names: string[];
+  procs: { pid: number; cmdline: string }[];
+}
+
+async function bulkDrop(n: number): Promise<Bulk> {
+  const a = mustAgent();
+  const width = String(n).length;
+  const names: string[] = [];
+  const wanted = new Set<string>();
+  for (let i = 1; i <= n; i++) {
+    const name = `b${n}-${String(i).padStart(width, '0')}.yaml`;
+    const marker = newMarker();
+    a.stageManifest(name, marker);
+    names.push(name);
+    wanted.add(sleepCmdline(marker));
+  }
+  progress(`2. ${n} manifests at once → all running`);
+  const bulk: Bulk = { n, names, procs: [] };
+  const s = mustScanner();
+  s.scan();
+  const t0 = performance.now();
+  for (const name of names) a.moveIn(name);
+  const movedMs = performance.now() - t0;
+  let firstMs: number | undefined;
+  let lastReport = t0;
+  const timeoutMs = Math.max(30_000, n * 60);
+  for (;;) {
+    for (const p of s.scan()) {
+      if (wanted.delete(p.cmdline)) {
+        bulk.procs.push({ pid: p.pid, cmdline: p.cmdline });
+        firstMs ??= performance.now() - t0;
+      }
+    }
+    const now = performance.now();
+    if (wanted.size === 0) break;
+    if (now - t0 > timeoutMs) {
+      throw new BenchTimeout(`timed out after ${fmtSeconds(timeoutMs)}: ${bulk.procs.length} of ${n} containers running`);
+    }
+    if (now - lastReport > 1_000) {
+      lastReport = now;
+      progress(`   ${bulk.procs.length}/${n} running after ${fmtSeconds(now - t0)}`);
+    }
+    deadline.check();
+    mustAgent();
+    await delay(POLL_BULK_MS);
+  }
+  const allMs = performance.now() - t0;
+  const isMax = n === 1000;
+  rows.push({
+    scenario: '2',
+    figure: `${n.toLocaleString('en-US')} manifests at once → all running`,
+    result: fmtSeconds(allMs),
+    ...(isMax ? { target: `≤ ${TARGET.bulk1000Ms / 1000} s`, met: allMs <= TARGET.bulk1000Ms } : {}),
+  });
+  notes.push(
+    `${n.toLocaleString('en-US')} at once: renames took ${fmtMs(movedMs)}; first container after ${fmtMs(firstMs ?? NaN)}, all ${n} after ${fmtSeconds(allMs)} ` +
+      `(${((n / allMs) * 1000).toFixed(0)} pods/s overall).`,
+  );
+  progress(`   all ${n} running after ${fmtSeconds(allMs)} (first after ${fmtMs(firstMs ?? NaN)})`);
+
+  // The agent's own view agrees, and what /pods costs at this size (measured after the drop).
+  await waitForPods(n, 60_000);
+  const g0 = performance.now();
+  const body = await a.get<unknown>('/pods', 30_000);
+  const getMs = performance.now() - g0;
+  notes.push(`GET /pods with ${n.toLocaleString('en-US')} Running pods: ${fmtMs(getMs)}, ${fmtMB(Buffer.byteLength(JSON.stringify(body)))} of JSON.`);
+  return bulk;
+}
+
+async function removeBulk(bulk: Bulk): Promise<void> {
+  const a = mustAgent();
+  progress(`   removing the ${bulk.n} pods`);
+  const t0 = performance.now();
+  for (const name of bulk.names) a.removeManifest(name);
+  await waitGone(`the ${bulk.n} containers to stop`, bulk.procs, 60_000, 20);
+  const goneMs = performance.now() - t0;
+  await waitForPods(0, 60_000);
+  const emptyMs = performance.now() - t0;
+  notes.push(`${bulk.n.toLocaleString('en-US')} manifests deleted → all container processes gone: ${fmtSeconds(goneMs)}; /pods empty: ${fmtSeconds(emptyMs)}.`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. Idle RSS and CPU.
+
+async function idleWindow(podsLabel: string, settleMs: number): Promise<void> {
+  const pid = mustAgent().pid;
+  progress(`3. idle with ${podsLabel}: settling ${fmtSeconds(settleMs)}, then a ${fmtSeconds(PLAN.windowMs)} window`);
+  const settleEnd = performance.now() + settleMs;
+  while (performance.now() < settleEnd) {
+    deadline.check();
+    await delay(Math.min(500, settleEnd - performance.now()));
+  }
+  const rss: number[] = [];
+  const c0 = readCpuTicks(pid);
+  const t0 = performance.now();
+  for (;;) {
+    const r = readRssBytes(pid);
+    if (r === undefined || c0 === undefined) mustAgent();
+    if (r !== undefined) rss.push(r);
+    const left = PLAN.windowMs - (performance.now() - t0);
+    if (left <= 0) break;
+    deadline.check();
+    await delay(Math.min(1_000, left));
+  }
+  const c1 = readCpuTicks(pid);
+  const seconds = (performance.now() - t0) / 1000;
+  if (c0 === undefined || c1 === undefined) throw new Error('nodelet disappeared during the window');
+  const cpuPct = ((c1 - c0) / CLK_TCK / seconds) * 100;
+  const s = summarize(rss);
+  const win = fmtSeconds(PLAN.windowMs);
+  rows.push(
+    {
+      scenario: '3',
+      figure: `nodelet RSS, idle, ${podsLabel} (max over ${win}; mean; at the end)`,
+      result: `${fmtMB(s.max)} (${fmtMB(s.mean)}; ${rss.length ? fmtMB(rss[rss.length - 1]!) : '-'})`,
+      target: `≤ ${fmtMB(TARGET.rssBytes)}`,
+      met: s.max <= TARGET.rssBytes,
+    },
+    {
+      scenario: '3',
+      figure: `nodelet CPU, idle, ${podsLabel} (${win}, % of one core)`,
+      result: `${fmtPct(cpuPct)} (${c1 - c0} ticks)`,
+      target: `≤ ${TARGET.idleCpuPct} %`,
+      met: cpuPct <= TARGET.idleCpuPct,
+    },
+  );
+  const mem = readMemory(pid);
+  const parts = mem ? ` At the end RSS ${fmtMB(mem.rss)} = anonymous ${fmtMB(mem.anon)} + file-backed ${fmtMB(mem.file)} (the node binary and libraries, shared with other node processes) + shmem ${fmtMB(mem.shmem)}.` : '';
+  const firstLast = rss.length ? `${fmtMB(rss[0]!)} at the start of the window, ${fmtMB(rss[rss.length - 1]!)} at its end` : 'no sample';
+  notes.push(`RSS idle with ${podsLabel}: ${firstLast}, min ${fmtMB(s.min)}.${parts}`);
+  progress(`   RSS max ${fmtMB(s.max)} (mean ${fmtMB(s.mean)}; ${firstLast}), CPU ${fmtPct(cpuPct)}`);
+  if (ARGS.heapSnapshot) await heapSnapshot(ARGS.heapSnapshot, podsLabel);
+}
+
+/** Asks nodelet (started with --heapsnapshot-signal) for a heap snapshot and waits until it is written. */
+async function heapSnapshot(dir: string, label: string): Promise<void> {
+  const list = () => new Set(readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')));
+  const before = list();
+  process.kill(mustAgent().pid, 'SIGUSR2');
+  let file = '';
+  let size = -1;
+  await waitUntil(
+    deadline,
+    'the heap snapshot',
+    () => {
+      file ||= [...list()].find((f) => !before.has(f)) ?? '';
+      if (!file) return false;
+      const now = statSync(path.join(dir, file)).size;
+      const stable = now > 0 && now === size;
+      size = now;
+      return stable && mustAgent().get('/healthz', 5_000).then((b) => b === 'ok');
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  notes.push(`Heap snapshot idle with ${label}: ${path.join(dir, file)}.`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4. Container SIGKILLed → running again (the first restart has no backoff).
+
+async function restartTrials(): Promise<void> {
+  const a = mustAgent();
+  progress(`4. container SIGKILLed → running again: ${PLAN.restartTrials} trials, a new pod each (first restart)`);
+  const latencies: number[] = [];
+  for (let i = 1; i <= PLAN.restartTrials; i++) {
+    const name = `r${i}.yaml`;
+    const marker = newMarker();
+    const cmdline = sleepCmdline(marker);
+    a.stageManifest(name, marker);
+    mustScanner().scan();
+    const tw = performance.now();
+    a.moveIn(name);
+    const first = await waitForProcess(`the container of ${name}`, (c) => c === cmdline, tw, 10_000, 2);
+    await delay(300); // let the worker finish the sync that started it
+    mustScanner().scan();
+    const t0 = performance.now();
+    process.kill(first.pid, 'SIGKILL');
+    const again = await waitForProcess(`the container of ${name} to restart`, (c) => c === cmdline, t0, 10_000, POLL_FAST_MS);
+    latencies.push(again.ms);
+    a.removeManifest(name);
+    await waitGone(`the container of ${name} to stop`, [{ pid: again.pid, cmdline }], 10_000, 5);
+    await delay(TRIAL_GAP_MS);
+  }
+  await waitForPods(0, 30_000);
+  const s = summarize(latencies);
+  const label = `Container SIGKILLed → running again (${s.n} trials)`;
+  rows.push({ scenario: '4', figure: `${label}, p50`, result: fmtMs(s.p50) }, { scenario: '4', figure: `${label}, max`, result: fmtMs(s.max) });
+  progress(`   p50 ${fmtMs(s.p50)}, max ${fmtMs(s.max)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const METHOD = [
+  'nodelet is the built `dist/cli/main.js run`, started once with `--max-pods=2000 --read-only-port=0` on empty temp dirs and kept running for every scenario; its log goes to a file.',
+  'Each container is `command: ["sleep", "<unique number>"]`, run directly (no shell), `terminationGracePeriodSeconds: ' +
+    `${GRACE_SECONDS}\`. "Running" means a process whose /proc/<pid>/cmdline is exactly \`sleep <number>\` exists: the bench lists /proc and reads the cmdline of pids it has not seen before (a fork of nodelet that has not exec'd yet shows nodelet's cmdline and is read again at the next scan).`,
+  `Scenario 1: the manifest is written into a staging dir on the same filesystem, then renamed into the manifest dir (as editors save); the clock starts just before the rename. /proc is scanned every ${POLL_FAST_MS} ms (so a figure is late by at most ~1.5 ms). After each trial the previous trial's file is deleted and the bench waits until that pod's process is gone, then ${TRIAL_GAP_MS} ms; the first ${PLAN.warmup} trials are warm-up and not counted. Note nodelet does not read a file modified less than 40 ms ago (architecture.md, invariant 3), and debounces watch events by 15 ms: that is the floor of this figure.`,
+  `Scenario 2: N manifests are written into the staging dir, then renamed in one after another as fast as possible; the clock starts before the first rename and stops when the last of the N processes is seen (/proc scanned every ${POLL_BULK_MS} ms). Between sizes all pods are deleted and the bench waits until /pods is empty.`,
+  `Scenario 3: VmRSS from /proc/<pid>/status sampled every second over the window (max and mean), CPU from utime+stime of /proc/<pid>/stat at both ends of the window (USER_HZ ${CLK_TCK}), as a percentage of one core. Nothing talks to nodelet during the window. "Idle with N pods": the window starts 5 s after N pods were seen running and listed Running by /pods.`,
+  'Scenario 4: each trial is a new pod (the first restart of a container has no backoff); 300 ms after its container is running the bench SIGKILLs the `sleep` and measures until a new process with the same cmdline appears.',
+  'Targets are the project\'s goals, printed next to the figures; a benchmark run does not fail on them. Other load on the machine (see the load average) shifts the figures.',
+];
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const machine = describeMachine();
+  progress(`nodelet benchmark (${quick ? 'quick' : 'full'}): ${machine.nproc} CPUs, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverage}`);
+  agent = new BenchAgent();
+  agent.keepLogAt = ARGS.log;
+  progress(`temp dir ${agent.dir}`);
+  const maxBulk = PLAN.bulkSizes[PLAN.bulkSizes.length - 1]!;
+
+  const a = agent;
+  let startedOk = false;
+  await attempt(
+    'start nodelet',
+    async () => {
+      const nodeArgs = [
+        ...ARGS.nodeArgs,
+        ...(ARGS.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ARGS.cpuProf}`] : []),
+        ...(ARGS.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ARGS.heapSnapshot}`] : []),
+      ];
+      const ms = await a.start(['--max-pods=2000'], 30_000, nodeArgs, ARGS.bin);
+      scanner = new ProcScanner((c) => c === a.cmdline);
+      scanner.scan();
+      notes.push(`nodelet start (spawn → its socket answers /healthz): ${fmtMs(ms)}.`);
+      startedOk = true;
+    },
+    (msg) => [{ scenario: '-', figure: 'nodelet start', result: msg }],
+  );
+
+  if (startedOk) {
+    if (runs('1')) await attempt('scenario 1', singlePodTrials, (msg) => [
+      { scenario: '1', figure: 'Manifest written → container running, p99', result: msg, target: `≤ ${TARGET.p99Ms} ms`, met: false },
+    ]);
+    if (runs('3')) await attempt('scenario 3 (0 pods)', () => idleWindow('0 pods', 3_000), (msg) => [
+      { scenario: '3', figure: 'nodelet RSS and CPU, idle, 0 pods', result: msg, met: false },
+    ]);
+    let last: Bulk | undefined;
+    for (const n of runs('2') ? PLAN.bulkSizes : []) {
+      if (!agentAlive()) break;
+      const keep = n === maxBulk;
+      let ok = false;
+      await attempt(`scenario 2 (${n} pods)`, async () => {
+        const b = await bulkDrop(n);
+        ok = true;
+        if (keep) last = b;
+        else await removeBulk(b);
+      }, (msg) => [
+        ok
+          ? { scenario: '-', figure: `removing the ${n} pods`, result: msg }
+          : {
+              scenario: '2',
+              figure: `${n.toLocaleString('en-US')} manifests at once → all running`,
+              result: msg,
+              ...(n === 1000 ? { target: `≤ ${TARGET.bulk1000Ms / 1000} s` } : {}),
+              met: false,
+            },
+      ]);
+    }
+    const loaded = last;
+    if (loaded) {
+      const label = `${loaded.n.toLocaleString('en-US')} running pods`;
+      if (runs('3')) await attempt(`scenario 3 (${label})`, () => idleWindow(label, 5_000), (msg) => [
+        { scenario: '3', figure: `nodelet RSS and CPU, idle, ${label}`, result: msg, met: false },
+      ]);
+      await attempt(`removing the ${label}`, () => removeBulk(loaded), (msg) => [
+        { scenario: '-', figure: `removing the ${label}`, result: msg },
+      ]);
+    } else if (runs('2') && runs('3')) {
+      rows.push({ scenario: '3', figure: `nodelet RSS and CPU, idle, ${maxBulk.toLocaleString('en-US')} pods`, result: 'not measured: the drop of the pods failed', met: false });
+    }
+    if (runs('4')) await attempt('scenario 4', restartTrials, (msg) => [
+      { scenario: '4', figure: 'Container SIGKILLed → running again', result: msg, met: false },
+    ]);
+  }
+
+  if (a.exited) progress(`nodelet is not running any more (${a.exited}); last lines of its log:\n${a.logTail()}`);
+  else if (failures) progress(`last warnings and errors in nodelet's log:\n${a.logTail(15, /^[WE]\d{4} /)}`);
+  await cleanup();
+
+  const durationMs = performance.now() - started;
+  const table = resultsTable(rows);
+  process.stdout.write(`\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+  if (!quick && !diagnosis) {
+    const doc = markdown({ machine, mode: 'full run (`npm run bench`)', durationMs, rows, notes, method: METHOD, loadAtEnd: loadAverage() });
+    const out = path.join(ROOT, 'docs/benchmarks.md');
+    writeFileSync(out, doc);
+    progress(`wrote ${path.relative(process.cwd(), out) || out}`);
+  }
+  progress(`done in ${fmtSeconds(durationMs)}${failures ? `, ${failures} scenario(s) failed` : ''}`);
+  return failures ? 1 : 0;
+}
+
+function agentAlive(): boolean {
+  return agent !== undefined && !agent.exited;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  async (err: unknown) => {
+    progress(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await cleanup().catch(() => undefined);
+    process.exitCode = 1;
+  },
+);
