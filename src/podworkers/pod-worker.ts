@@ -47,6 +47,8 @@ export class PodWorker {
   private predecessorDone = false;
   /** Containers a failed liveness/startup probe asked to kill; handled at the start of the next sync. */
   private readonly pendingKills = new Map<string, UnhealthyEvent>();
+  /** When a container that could not be created may be tried again (its back-off), by name. */
+  private readonly retryAt = new Map<string, number>();
   /** Last status and transition time of each pod condition, for lastTransitionTime. */
   private readonly conditionSince = new Map<string, { status: string; at: number }>();
   private readonly log: Logger;
@@ -316,6 +318,9 @@ export class PodWorker {
   /** Creates and starts the next attempt of a container; failures become waiting reasons, not exceptions. */
   private async start(v: ContainerView, c: Container): Promise<void> {
     const { runtime } = this.deps;
+    // A sync kicked by something else (another container, a probe) must not retry a failed create early.
+    if ((this.retryAt.get(c.name) ?? 0) > this.deps.clock.now()) return;
+    this.retryAt.delete(c.name);
     const attempt = v.current && v.current.state !== 'created' ? v.restartCount + 1 : v.restartCount;
     let id: string;
     try {
@@ -439,6 +444,7 @@ export class PodWorker {
     const key = this.backoffKey(v.name);
     const wait = this.deps.backoff.current(key) || this.deps.backoff.initialMs;
     this.deps.backoff.next(key);
+    this.retryAt.set(v.name, this.deps.clock.now() + wait);
     this.wakeIn(wait);
   }
 

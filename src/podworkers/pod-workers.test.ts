@@ -247,3 +247,22 @@ test('readiness decides Ready, both ways', async () => {
   assert.equal(status(workers).ready, false);
   assert.ok(status(workers).state!.running, 'readiness never kills');
 });
+
+test('a container that cannot be created waits with CreateContainerConfigError and is retried only after its back-off', async () => {
+  const { clock, runtime, workers } = setup();
+  const p = pod('p', 'u1', {
+    containers: [
+      { name: 'bad', command: ['x'], env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'spec.nope' } } }] },
+      { name: 'ok', command: ['y'] },
+    ],
+  });
+  workers.handle([{ op: 'ADD', pod: p }]);
+  await settle();
+  assert.equal(status(workers, 'bad').state!.waiting!.reason, 'CreateContainerConfigError');
+  assert.deepEqual(runtime.calls, ['start ok#0']);
+  // Another container's exit kicks the worker: the bad one is not retried before its back-off.
+  runtime.exit(runtime.running('ok')!.id, 1);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start ok#0', 'start ok#1']);
+  assert.equal(workers.list()[0]!.status.phase, 'Pending');
+});
