@@ -1,12 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import type { NodeletError } from '../errors.js';
 import { loadPodManifest } from '../manifest/index.js';
 import { MANIFEST_EXTENSIONS } from '../sources/file-source.js';
 
 /**
  * `nodelet validate PATH…`: loads each manifest exactly as the file source would and reports every
- * error with file, line and column. Directories are read like --pod-manifest-path (no recursion).
+ * error with file, line and column, and every unknown field as a `warning:` line (with a did-you-mean
+ * suggestion). Directories are read like --pod-manifest-path (no recursion). `ok` is false on any
+ * error; warnings alone leave it true.
  */
 export function validateCommand(paths: string[], nodeName = hostname()): { output: string; ok: boolean } {
   const lines: string[] = [];
@@ -33,6 +36,8 @@ export function validateCommand(paths: string[], nodeName = hostname()): { outpu
       }
       const abs = path.resolve(file);
       const r = loadPodManifest(readFileSync(file), { file, nodeName: node, source: 'file', origin: abs, seenAt: new Date() });
+      // Warnings first, in the compiler's `file:line:col: warning: …` form; alone they keep exit code 0.
+      for (const w of r.warnings) lines.push(warningLine(w));
       if (r.ok) {
         lines.push(`${file}: ok (pod ${r.pod.metadata!.namespace}/${r.pod.metadata!.name})`);
       } else {
@@ -42,4 +47,12 @@ export function validateCommand(paths: string[], nodeName = hostname()): { outpu
     }
   }
   return { output: lines.join('\n') + '\n', ok };
+}
+
+// `web.yaml:7:5: warning: unknown field …`: the located form with `warning:` where gcc puts it.
+function warningLine(w: NodeletError): string {
+  const { file, line, column } = w.details;
+  if (!file) return `warning: ${w.message}`;
+  if (line === undefined) return `${file}: warning: ${w.message}`;
+  return `${file}:${line}:${column ?? 1}: warning: ${w.message}`;
 }

@@ -5,6 +5,7 @@ import { NodeletError } from '../errors.js';
 import type { Pod } from '../api/types.js';
 import { decodePods } from './decode.js';
 import { ManifestErrorCode } from './field-errors.js';
+import { findUnknownFields, keyLocator } from './known-fields.js';
 import { applyStaticPodDefaults } from './defaults.js';
 import { validatePod } from './validate.js';
 
@@ -22,23 +23,32 @@ export interface LoadOptions {
   seenAt: Date;
 }
 
-/** The outcome of {@link loadPodManifest}: a ready-to-run Pod, or every error found. */
-export type LoadResult = { ok: true; pod: Pod } | { ok: false; errors: NodeletError[] };
+/**
+ * The outcome of {@link loadPodManifest}: a ready-to-run Pod, or every error found. `warnings` are
+ * findings that do not stop the pod (unknown fields, which the kubelet ignores); empty when the
+ * manifest could not be decoded.
+ */
+export type LoadResult = { ok: true; pod: Pod; warnings: NodeletError[] } | { ok: false; errors: NodeletError[]; warnings: NodeletError[] };
 
 /**
  * Loads one static pod manifest: decodes exactly one Pod (YAML or JSON), validates it as the API
  * server and the kubelet would, and applies the static-pod and API defaults. Errors carry file,
- * line and column. Never throws for bad input.
+ * line and column. Unknown fields are returned as `warnings` (see {@link findUnknownFields}) and do
+ * not make the result fail: the kubelet ignores them. Never throws for bad input.
  */
 export function loadPodManifest(bytes: Uint8Array | string, opts: LoadOptions): LoadResult {
   const decoded = decodePods(bytes, opts.file, { allowList: false });
-  if (!decoded.ok) return decoded;
+  if (!decoded.ok) return { ...decoded, warnings: [] };
   const first = decoded.pods[0];
   // decodePods without lists yields exactly one pod or errors; this only satisfies the type checker.
-  if (!first) return { ok: false, errors: [new NodeletError(ManifestErrorCode.InvalidManifest, 'no pod in file', { details: { file: opts.file } })] };
+  if (!first) return { ok: false, errors: [new NodeletError(ManifestErrorCode.InvalidManifest, 'no pod in file', { details: { file: opts.file } })], warnings: [] };
+  // On the decoded value, before defaulting adds fields of its own. The text was decoded once already
+  // (decodePods succeeded), so this second decode cannot fail; TextDecoder drops a BOM as decodePods does.
+  const text = typeof bytes === 'string' ? bytes.replace(/^\uFEFF/, '') : new TextDecoder().decode(bytes);
+  const warnings = findUnknownFields(first.pod, keyLocator(text, first.locate), opts.file);
   const errors = validatePod(first.pod, { file: opts.file, locate: first.locate, nodeName: opts.nodeName });
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, pod: applyStaticPodDefaults(first.pod, opts) };
+  if (errors.length > 0) return { ok: false, errors, warnings };
+  return { ok: true, pod: applyStaticPodDefaults(first.pod, opts), warnings };
 }
 
 /**

@@ -249,7 +249,7 @@ test('readiness decides Ready, both ways', async () => {
 });
 
 test('a container that cannot be created waits with CreateContainerConfigError and is retried only after its back-off', async () => {
-  const { clock, runtime, workers } = setup();
+  const { runtime, workers } = setup();
   const p = pod('p', 'u1', {
     containers: [
       { name: 'bad', command: ['x'], env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'spec.nope' } } }] },

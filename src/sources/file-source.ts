@@ -243,6 +243,11 @@ class FileSourceImpl implements FileSource {
       origin: file,
       seenAt: new Date(this.opts.clock.now()),
     });
+    // Once per file content (a changed file gets here only when its bytes differ), each distinct
+    // warning once: a manifest with the same typo twice is one line in the log, not one per resync.
+    for (const message of new Set(result.warnings.map((w) => w.located))) {
+      this.opts.logger.warn({ file, warning: message }, 'Manifest has an unknown field, ignoring it as the kubelet does');
+    }
     if (!result.ok) {
       this.setError(file, entry, result.errors.map((e) => e.located).join('\n'));
       return;

@@ -181,3 +181,13 @@ test('a kubelet.service command line starts nodelet unchanged', async (t) => {
   rmSync(path.join(n.manifests, 'k.yaml'));
   await waitFor('the pod gone', () => pgrep(`sleep ${m}`).length === 0);
 });
+
+test('validate warns about an unknown field with a suggestion and still exits 0', (t) => {
+  // No agent needed: only the temp directory of a Nodelet is used.
+  const n = fresh(t);
+  n.write('typo.yaml', sleepPod('typo', marker()).replace('    command:', '    comand:'));
+  const v = spawnSync(process.execPath, [BIN, 'validate', path.join(n.manifests, 'typo.yaml')], { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, /typo\.yaml:11:5: warning: unknown field "spec\.containers\[0\]\.comand" \(did you mean "command"\?\)/);
+  assert.match(v.stdout, /typo\.yaml: ok/);
+});
