@@ -337,6 +337,7 @@ async function bulkDrop(n: number): Promise<Bulk> {
   const bulk: Bulk = { n, names, procs: [] };
   const s = mustScanner();
   s.scan();
+  const cpu0 = readCpuTicks(a.pid);
   const t0 = performance.now();
   for (const name of names) a.moveIn(name);
   const movedMs = performance.now() - t0;
@@ -364,6 +365,8 @@ async function bulkDrop(n: number): Promise<Bulk> {
     await delay(POLL_BULK_MS);
   }
   const allMs = performance.now() - t0;
+  const cpu1 = readCpuTicks(a.pid);
+  const cpuS = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / CLK_TCK : NaN;
   const isMax = n === 1000;
   rows.push({
     scenario: '2',
@@ -373,9 +376,9 @@ async function bulkDrop(n: number): Promise<Bulk> {
   });
   notes.push(
     `${n.toLocaleString('en-US')} at once: renames took ${fmtMs(movedMs)}; first container after ${fmtMs(firstMs ?? NaN)}, all ${n} after ${fmtSeconds(allMs)} ` +
-      `(${((n / allMs) * 1000).toFixed(0)} pods/s overall).`,
+      `(${((n / allMs) * 1000).toFixed(0)} pods/s overall); nodelet used ${cpuS.toFixed(2)} s of CPU meanwhile.`,
   );
-  progress(`   all ${n} running after ${fmtSeconds(allMs)} (first after ${fmtMs(firstMs ?? NaN)})`);
+  progress(`   all ${n} running after ${fmtSeconds(allMs)} (first after ${fmtMs(firstMs ?? NaN)}; nodelet CPU ${cpuS.toFixed(2)} s)`);
 
   // The agent's own view agrees, and what /pods costs at this size (measured after the drop).
   await waitForPods(n, 60_000);
