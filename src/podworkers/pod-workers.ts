@@ -42,6 +42,10 @@ export function createPodWorkers(opts: PodWorkersOptions): PodWorkers {
 
 class PodWorkersImpl implements PodWorkers {
   private readonly workers = new Map<string, PodWorker>();
+  /** Workers admitted and not yet told to stop: what counts against maxPods. Kept, not recounted (1,000 adds). */
+  private readonly admitted = new Set<PodWorker>();
+  /** Workers not yet terminated, by namespace/name: the predecessors an edited pod waits for. */
+  private readonly byName = new Map<string, Set<PodWorker>>();
   private readonly deps: WorkerDeps;
   private readonly unsubscribe: () => void;
   private resyncTimer: TimerHandle | undefined;
@@ -84,6 +88,7 @@ class PodWorkersImpl implements PodWorkers {
 
   async stopAll(): Promise<void> {
     const all = [...this.workers.values()];
+    this.admitted.clear();
     for (const w of all) w.terminate();
     await Promise.all(all.map((w) => w.done));
   }
@@ -100,7 +105,7 @@ class PodWorkersImpl implements PodWorkers {
   private add(pod: Pod): void {
     const uid = pod.metadata!.uid!;
     if (this.workers.has(uid)) return;
-    const active = [...this.workers.values()].filter((w) => w.state === 'syncing' || w.state === 'waiting').length;
+    const active = this.admitted.size;
     if (active >= this.opts.maxPods) {
       // The kubelet's admission (lifecycle/predicate.go): the pod is refused and reported Failed.
       const message = `Node didn't have enough resource: pods, requested: 1, used: ${active}, capacity: ${this.opts.maxPods}`;
@@ -109,9 +114,8 @@ class PodWorkersImpl implements PodWorkers {
       return;
     }
     // An edited static pod is a new UID with the old name: it starts only once the old one is gone.
-    const predecessors = [...this.workers.values()].filter(
-      (w) => fullName(w.desired) === fullName(pod) && w.state !== 'terminated' && w.state !== 'rejected',
-    );
+    const name = fullName(pod);
+    const predecessors = [...(this.byName.get(name) ?? [])];
     const worker = new PodWorker(
       pod,
       predecessors.length
@@ -120,6 +124,14 @@ class PodWorkersImpl implements PodWorkers {
       this.deps,
     );
     this.workers.set(uid, worker);
+    this.admitted.add(worker);
+    const same = this.byName.get(name) ?? new Set<PodWorker>();
+    same.add(worker);
+    this.byName.set(name, same);
+    void worker.done.then(() => {
+      same.delete(worker);
+      if (same.size === 0 && this.byName.get(name) === same) this.byName.delete(name);
+    });
     worker.kick();
   }
 
@@ -127,6 +139,7 @@ class PodWorkersImpl implements PodWorkers {
     const uid = pod.metadata!.uid!;
     const w = this.workers.get(uid);
     if (!w) return;
+    this.admitted.delete(w);
     w.terminate();
     void w.done.then(() => {
       if (this.workers.get(uid) === w) this.workers.delete(uid);
@@ -140,8 +153,7 @@ class PodWorkersImpl implements PodWorkers {
   private admitRejected(): void {
     for (const w of [...this.workers.values()]) {
       if (w.state !== 'rejected') continue;
-      const active = [...this.workers.values()].filter((x) => x.state === 'syncing' || x.state === 'waiting').length;
-      if (active >= this.opts.maxPods) return;
+      if (this.admitted.size >= this.opts.maxPods) return;
       this.workers.delete(w.uid);
       w.terminate();
       this.add(w.desired);

@@ -10,6 +10,9 @@ import type { Logger } from '../util/log.js';
 /** The manifest file extensions we load; everything else is reported once and skipped (DESIGN §2). */
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
 
+/** How many manifest files a re-list reads at once. */
+const READ_CONCURRENCY = 32;
+
 /** Options of {@link createFileSource}. */
 export interface FileSourceOptions {
   /** A directory of manifests or a single manifest file. */
@@ -185,7 +188,12 @@ class FileSourceImpl implements FileSource {
         continue;
       }
       wanted.add(file);
-      await this.readOne(file);
+    }
+    // Files are independent: read them a few dozen at a time so 1,000 new manifests are not 1,000
+    // round trips in a row, without opening them all at once.
+    const files = [...wanted];
+    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f)));
     }
     for (const file of [...this.files.keys()]) {
       if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);

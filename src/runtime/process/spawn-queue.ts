@@ -1,7 +1,8 @@
 /**
  * Serialises process spawns and yields to the event loop between small batches.
  *
- * Why: `child_process.spawn` blocks the event loop ~1.5 ms per call; 1,000 pods dropped at once would
+ * Why: `child_process.spawn` blocks the event loop 1.5 ms per call on a quiet machine and several ms
+ * once nodelet's heap is large (the fork copies its page tables); 1,000 pods dropped at once would
  * freeze watches, probes and the HTTP API for seconds without this.
  */
 export class SpawnQueue {
