@@ -29,7 +29,14 @@ export function newMarker(): string {
 }
 
 /** A pod manifest whose one container is `sleep <marker>`, run directly (no shell). */
-export function sleepPodYaml(name: string, marker: string): string {
+export function sleepPodYaml(name: string, marker: string, probePort?: number): string {
+  // Scenario 5: an httpGet liveness probe every second against the bench's own HTTP server.
+  const probe = probePort
+    ? `    livenessProbe:
+      httpGet: {host: 127.0.0.1, port: ${probePort}, path: /healthz}
+      periodSeconds: 1
+`
+    : '';
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -41,7 +48,7 @@ spec:
   - name: main
     image: busybox
     command: ["sleep", "${marker}"]
-`;
+${probe}`;
 }
 
 export class BenchAgent {
@@ -155,9 +162,9 @@ export class BenchAgent {
   }
 
   /** Writes a manifest into the staging dir (not seen by nodelet yet); {@link moveIn} publishes it. */
-  stageManifest(name: string, marker: string): void {
+  stageManifest(name: string, marker: string, probePort?: number): void {
     this.containerCmdlines.add(sleepCmdline(marker));
-    writeFileSync(path.join(this.stage, name), sleepPodYaml(name.replace(/\.yaml$/, ''), marker));
+    writeFileSync(path.join(this.stage, name), sleepPodYaml(name.replace(/\.yaml$/, ''), marker, probePort));
   }
 
   /** Renames a staged manifest into the manifest dir: one atomic step, as an editor saves. */

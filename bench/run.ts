@@ -12,6 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchAgent, GRACE_SECONDS, newMarker, ROOT } from './agent.js';
@@ -34,7 +35,7 @@ const USAGE = `Usage: node --import tsx bench/run.ts [--quick] [diagnosis option
 
   --quick            fewer trials, 100 pods, 10 s windows; prints the table, does not write docs/benchmarks.md
 Diagnosis options (the table is printed, docs/benchmarks.md is not written):
-  --only=1,2,3,4     run only these scenarios (3 without 2 measures 0 pods only)
+  --only=1,2,3,4,5   run only these scenarios (3 without 2 measures 0 pods only)
   --sizes=N,...      the drop sizes of scenario 2 (default 10,100,1000; quick 10,100)
   --trials=N         single-pod trials of scenario 1
   --window=SECONDS   length of the idle windows of scenario 3
@@ -90,8 +91,8 @@ const diagnosis = Boolean(
 const runs = (scenario: string) => !ARGS.only || ARGS.only.has(scenario);
 
 const BASE_PLAN = quick
-  ? { warmup: 3, singleTrials: 20, bulkSizes: [10, 100], windowMs: 10_000, restartTrials: 5, budgetMs: 4 * 60_000 }
-  : { warmup: 5, singleTrials: 200, bulkSizes: [10, 100, 1000], windowMs: 60_000, restartTrials: 20, budgetMs: 9 * 60_000 };
+  ? { warmup: 3, singleTrials: 20, bulkSizes: [10, 100], windowMs: 10_000, restartTrials: 5, probePods: 50, budgetMs: 4 * 60_000 }
+  : { warmup: 5, singleTrials: 200, bulkSizes: [10, 100, 1000], windowMs: 60_000, restartTrials: 20, probePods: 500, budgetMs: 9 * 60_000 };
 const PLAN = {
   ...BASE_PLAN,
   singleTrials: ARGS.trials ?? BASE_PLAN.singleTrials,
@@ -99,7 +100,7 @@ const PLAN = {
   windowMs: ARGS.windowS ? ARGS.windowS * 1000 : BASE_PLAN.windowMs,
 };
 
-const TARGET = { p99Ms: 100, bulk1000Ms: 10_000, rssBytes: 80 * 1024 * 1024, idleCpuPct: 1 };
+const TARGET = { p99Ms: 100, bulk1000Ms: 10_000, rssBytes: 80 * 1024 * 1024, idleCpuPct: 1, probeCpuPct: 10 };
 
 /** Poll periods: 1 ms where milliseconds matter, coarser where the figure is in seconds. */
 const POLL_FAST_MS = 1;
@@ -511,6 +512,71 @@ async function restartTrials(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// 5. Probes: N pods, each with an httpGet liveness probe every second; nodelet's CPU over a window.
+
+async function probeLoad(): Promise<void> {
+  const a = mustAgent();
+  const n = PLAN.probePods;
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    progress(`5. ${n} pods with a 1 s httpGet liveness probe each`);
+    const names: string[] = [];
+    const wanted = new Set<string>();
+    for (let i = 1; i <= n; i++) {
+      const name = `p${String(i).padStart(4, '0')}.yaml`;
+      const marker = newMarker();
+      a.stageManifest(name, marker, port);
+      names.push(name);
+      wanted.add(sleepCmdline(marker));
+    }
+    mustScanner().scan();
+    for (const name of names) a.moveIn(name);
+    const t0 = performance.now();
+    while (wanted.size > 0) {
+      for (const p of mustScanner().scan()) wanted.delete(p.cmdline);
+      if (performance.now() - t0 > 120_000) throw new BenchTimeout(`${n - wanted.size} of ${n} probed pods running after 120 s`);
+      deadline.check();
+      await delay(POLL_BULK_MS);
+    }
+    await waitForPods(n, 60_000);
+    await delay(5_000); // probes spread over their first period
+    const c0 = readCpuTicks(a.pid);
+    const h0 = hits;
+    const w0 = performance.now();
+    while (performance.now() - w0 < PLAN.windowMs) {
+      deadline.check();
+      mustAgent();
+      await delay(Math.min(1_000, PLAN.windowMs - (performance.now() - w0)));
+    }
+    const c1 = readCpuTicks(a.pid);
+    const seconds = (performance.now() - w0) / 1000;
+    if (c0 === undefined || c1 === undefined) throw new Error('nodelet disappeared during the window');
+    const pct = ((c1 - c0) / CLK_TCK / seconds) * 100;
+    const rate = (hits - h0) / seconds;
+    rows.push({
+      scenario: '5',
+      figure: `nodelet CPU with ${n} pods probed by httpGet every 1 s (${fmtSeconds(PLAN.windowMs)}, % of one core)`,
+      result: `${fmtPct(pct)} (${rate.toFixed(0)} probes/s)`,
+      target: `≤ ${TARGET.probeCpuPct} %`,
+      met: pct <= TARGET.probeCpuPct,
+    });
+    notes.push(`Probes: ${rate.toFixed(0)} httpGet probes/s answered by the bench's server during the window (expected ${n}/s).`);
+    progress(`   CPU ${fmtPct(pct)} at ${rate.toFixed(0)} probes/s`);
+    for (const name of names) a.removeManifest(name);
+    await waitForPods(0, 120_000);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 const METHOD = [
   'nodelet is the built `dist/cli/main.js run`, started once with `--max-pods=2000 --read-only-port=0` on empty temp dirs and kept running for every scenario; its log goes to a file.',
@@ -520,6 +586,7 @@ const METHOD = [
   `Scenario 2: N manifests are written into the staging dir, then renamed in one after another as fast as possible; the clock starts before the first rename and stops when the last of the N processes is seen (/proc scanned every ${POLL_BULK_MS} ms). Between sizes all pods are deleted and the bench waits until /pods is empty.`,
   `Scenario 3: VmRSS from /proc/<pid>/status sampled every second over the window (max and mean), CPU from utime+stime of /proc/<pid>/stat at both ends of the window (USER_HZ ${CLK_TCK}), as a percentage of one core. Nothing talks to nodelet during the window. "Idle with N pods": the window starts 5 s after N pods were seen running and listed Running by /pods.`,
   'Scenario 4: each trial is a new pod (the first restart of a container has no backoff); 300 ms after its container is running the bench SIGKILLs the `sleep` and measures until a new process with the same cmdline appears.',
+  'Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over the window, 5 s after all are Running and listed by /pods.',
   'Targets are the project\'s goals, printed next to the figures; a benchmark run does not fail on them. Other load on the machine (see the load average) shifts the figures.',
 ];
 
@@ -594,6 +661,9 @@ async function main(): Promise<number> {
     }
     if (runs('4')) await attempt('scenario 4', restartTrials, (msg) => [
       { scenario: '4', figure: 'Container SIGKILLed → running again', result: msg, met: false },
+    ]);
+    if (runs('5')) await attempt('scenario 5', probeLoad, (msg) => [
+      { scenario: '5', figure: 'nodelet CPU with pods probed by httpGet every 1 s', result: msg, met: false },
     ]);
   }
 
