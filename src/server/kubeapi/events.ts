@@ -10,7 +10,7 @@ import { EVENT_FIELDS, eventFields, toApiEvent } from './objects.js';
 import { readOptions, type ReadOptions } from './request.js';
 import { matchFields, matchLabels } from './selectors.js';
 import { notFound, sendObject } from './status-errors.js';
-import { rowObject, type Table } from './table.js';
+import { buildTable, type Table } from './table.js';
 import { type Poller, startWatchStream } from './watch.js';
 
 /** What the event routes need. */
@@ -56,18 +56,7 @@ export function getEvent(ctx: EventRoutesContext, req: IncomingMessage, res: Ser
 }
 
 function eventTable(ctx: EventRoutesContext, events: Event[], o: ReadOptions, resourceVersion: string, headers: boolean): Table {
-  const apiVersion = o.neg.table!.apiVersion;
-  const now = ctx.view.now();
-  return {
-    kind: 'Table',
-    apiVersion,
-    metadata: { resourceVersion },
-    columnDefinitions: headers ? [...eventColumns] : [],
-    rows: events.map((e) => {
-      const object = rowObject(e, o.includeObject, apiVersion);
-      return object === undefined ? eventRow(e, now) : { ...eventRow(e, now), object };
-    }),
-  };
+  return buildTable(events, { columns: eventColumns, row: eventRow }, o, ctx.view.now(), resourceVersion, headers);
 }
 
 /**

@@ -11,7 +11,7 @@ import { podColumns, podRow } from './pod-table.js';
 import { readOptions, type ReadOptions } from './request.js';
 import { matchFields, matchLabels } from './selectors.js';
 import { badRequest, expired, notFound, sendObject } from './status-errors.js';
-import { rowObject, type Table } from './table.js';
+import { buildTable, type Table } from './table.js';
 import { errorEvent, type Poller, project, startWatchStream } from './watch.js';
 
 /** What the pod routes need. */
@@ -59,19 +59,7 @@ export async function podLog(ctx: PodRoutesContext, req: IncomingMessage, res: S
 }
 
 function podTable(ctx: PodRoutesContext, pods: Pod[], o: ReadOptions, resourceVersion: string, headers: boolean): Table {
-  const apiVersion = o.neg.table!.apiVersion;
-  const now = ctx.view.now();
-  return {
-    kind: 'Table',
-    apiVersion,
-    metadata: { resourceVersion },
-    columnDefinitions: headers ? [...podColumns] : [],
-    rows: pods.map((p) => {
-      const row = podRow(p, now);
-      const object = rowObject(p, o.includeObject, apiVersion);
-      return object === undefined ? row : { ...row, object };
-    }),
-  };
+  return buildTable(pods, { columns: podColumns, row: podRow }, o, ctx.view.now(), resourceVersion, headers);
 }
 
 /**

@@ -67,3 +67,30 @@ export function rowObject(obj: { metadata?: object }, include: IncludeObject, ta
 export function column(name: string, description: string, opts: { priority?: number; format?: string } = {}): TableColumn {
   return { name, type: 'string', format: opts.format ?? '', description, priority: opts.priority ?? 0 };
 }
+
+/**
+ * Builds the Table of `items` for a request that negotiated one: a row each, with the object as the
+ * client asked (`includeObject`). `headers` is false for the watch events after the first, which carry
+ * no column definitions (as the API server sends them).
+ */
+export function buildTable<T extends { metadata?: object }>(
+  items: T[],
+  spec: { columns: readonly TableColumn[]; row: (item: T, now: number) => TableRow },
+  o: { neg: Negotiated; includeObject: IncludeObject },
+  now: number,
+  resourceVersion: string,
+  headers: boolean,
+): Table {
+  const apiVersion = o.neg.table!.apiVersion;
+  return {
+    kind: 'Table',
+    apiVersion,
+    metadata: { resourceVersion },
+    columnDefinitions: headers ? [...spec.columns] : [],
+    rows: items.map((item) => {
+      const row = spec.row(item, now);
+      const object = rowObject(item, o.includeObject, apiVersion);
+      return object === undefined ? row : { ...row, object };
+    }),
+  };
+}
