@@ -301,8 +301,7 @@ export class PodWorker {
     if (remaining > 0) {
       const seconds = Math.round(this.deps.backoff.current(key) / 1000);
       const meta = this.pod.metadata!;
-      const meta2 = this.pod.metadata!;
-      this.event(v, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${meta2.name}_${meta2.namespace}(${meta2.uid})`);
+      this.event(v, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${meta.name}_${meta.namespace}(${meta.uid})`);
       v.waiting = {
         reason: 'CrashLoopBackOff',
         message: `back-off ${formatSeconds(seconds)} restarting failed container=${c.name} pod=${meta.name}_${meta.namespace}(${meta.uid})`,
@@ -366,16 +365,7 @@ export class PodWorker {
    */
   private async postStart(v: ContainerView, c: Container, id: string): Promise<boolean> {
     const grace = gracePeriodSeconds(this.pod, undefined);
-    const r = await runLifecycleHandler(c.lifecycle!.postStart!, {
-      pod: this.pod,
-      container: c,
-      containerId: id,
-      runtime: this.deps.runtime,
-      podIP: this.deps.node.podIP,
-      timeoutMs: grace * 1000,
-      clock: this.deps.clock,
-      events: this.deps.events,
-    });
+    const r = await this.runHook(c.lifecycle!.postStart!, c, id, grace);
     if (r.ok) return true;
     this.event(v, 'Warning', 'FailedPostStartHook', r.message);
     this.log.warn({ container: c.name, err: r.message }, 'PostStart hook failed, killing the container');
@@ -395,7 +385,6 @@ export class PodWorker {
       if (!v) continue;
       this.event(v, 'Normal', 'Killing', e.message);
       this.log.info({ container: v.name, probe: e.probe }, 'Killing container: probe failed');
-      this.deps.probes.removeContainer(e.containerId);
       await this.stopContainer(v, gracePeriodSeconds(this.pod, e.gracePeriodSeconds), false);
     }
   }
@@ -413,20 +402,25 @@ export class PodWorker {
     let left = grace;
     if (spec?.lifecycle?.preStop) {
       const t0 = this.deps.clock.now();
-      const r = await runLifecycleHandler(spec.lifecycle.preStop, {
-        pod: this.pod,
-        container: spec,
-        containerId: cur.id,
-        runtime: this.deps.runtime,
-        podIP: this.deps.node.podIP,
-        timeoutMs: grace * 1000,
-        clock: this.deps.clock,
-        events: this.deps.events,
-      });
+      const r = await this.runHook(spec.lifecycle.preStop, spec, cur.id, grace);
       if (!r.ok) this.event(v, 'Warning', 'FailedPreStopHook', r.message);
       left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS, grace - Math.ceil((this.deps.clock.now() - t0) / 1000));
     }
     await this.deps.runtime.stopContainer(cur.id, left);
+  }
+
+  /** Runs a postStart or preStop handler for a container, bounded by `timeoutSeconds`. */
+  private runHook(handler: NonNullable<NonNullable<Container['lifecycle']>['preStop']>, c: Container, id: string, timeoutSeconds: number) {
+    return runLifecycleHandler(handler, {
+      pod: this.pod,
+      container: c,
+      containerId: id,
+      runtime: this.deps.runtime,
+      podIP: this.deps.node.podIP,
+      timeoutMs: timeoutSeconds * 1000,
+      clock: this.deps.clock,
+      events: this.deps.events,
+    });
   }
 
   /** Records a kubelet-style event about the pod, or one of its containers. */

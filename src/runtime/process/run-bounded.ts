@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type { ExecResult } from '../types.js';
 import type { SpawnQueue } from './spawn-queue.js';
 
@@ -48,7 +49,7 @@ export function runBounded(
         child.once('close', (code, signal) => {
           clearTimeout(timer);
           resolve({
-            exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15),
+            exitCode: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0),
             stdout: stdout.slice(0, MAX_OUTPUT_BYTES),
             stderr: stderr.slice(0, MAX_OUTPUT_BYTES),
             timedOut,
