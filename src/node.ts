@@ -1,15 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir, networkInterfaces } from 'node:os';
+import path from 'node:path';
 import type { Pod } from './api/types.js';
 import { toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig } from './config/types.js';
 import { createEventRecorder } from './events/recorder.js';
 import { createProbeManager } from './prober/index.js';
-import { createLogRotator } from './logs/index.js';
+import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.js';
+import { errorMessage } from './errors.js';
 import { createNodeletMetrics } from './metrics/kubelet-metrics.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
-import { createProcessRuntime } from './runtime/process/process-runtime.js';
+import type { BackoffEntry } from './podworkers/backoff.js';
+import { connectProcessRuntime } from './runtime/process/supervisor/client.js';
+import { PROCESS_RUNTIME_DIR } from './runtime/process/supervisor/paths.js';
 import type { NodeView } from './server/node-view.js';
 import { startServers } from './server/servers.js';
 import { createFileSource, type FileSource } from './sources/file-source.js';
@@ -46,13 +50,23 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       'The CRI runtime is not available yet: running containers with the embedded process runtime',
     );
   }
-  const rotator = createLogRotator({
-    maxSizeBytes: config.containerLogMaxSizeBytes,
-    maxFiles: config.containerLogMaxFiles,
-    clock,
-    onError: (err) => logger.warn({ err: String(err) }, 'Container log rotation failed'),
+  // Containers live in the runtime supervisor, not in this process: nodelet may die and come back.
+  const runtime = await connectProcessRuntime({
+    stateDir: path.join(config.rootDir, PROCESS_RUNTIME_DIR),
+    logger: logger.child({ component: 'runtime' }),
+    baseEnv: env.baseEnv,
+    logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
   });
-  const runtime = createProcessRuntime({ clock, logger: logger.child({ component: 'runtime' }), baseEnv: env.baseEnv, rotator });
+  for (const r of runtime.hello?.recovery ?? []) logger.warn({}, `Runtime recovery: ${r}`);
+  const backoffFile = path.join(config.rootDir, 'checkpoints', 'backoff.json');
+  const savedBackoff = await readCheckpoint<Record<string, BackoffEntry>>(backoffFile, 1);
+  if (savedBackoff.problem) {
+    logger.warn({ problem: savedBackoff.problem }, 'Checkpoint damaged: starting from what the runtime shows, back-off state reset');
+  }
+  let backoffSnapshot: () => Record<string, BackoffEntry> = () => ({});
+  const backoffWriter = new CheckpointWriter(backoffFile, 1, () => backoffSnapshot(), clock, 1_000, (err) =>
+    logger.warn({ err: errorMessage(err) }, 'Cannot write the back-off checkpoint'),
+  );
   const hostIP = detectHostIP();
   const events = createEventRecorder(clock);
   const metrics = createNodeletMetrics();
@@ -72,10 +86,28 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     syncFrequencyMs: config.syncFrequencyMs,
     backoffInitialMs: config.crashLoopBackOffInitialMs,
     backoffMaxMs: config.crashLoopBackOffMaxMs,
+    backoffState: savedBackoff.value,
+    onBackoffChange: (snapshot) => {
+      backoffSnapshot = snapshot;
+      backoffWriter.touch();
+    },
     onSync: (operation, seconds) => metrics.observeSync(operation, seconds),
     onFirstStart: (pod, seconds) => metrics.observeFirstStart(pod, seconds),
   });
+  const stopLogErrors = runtime.onLogError((n) => {
+    const pod = workers.list().find((w) => w.pod.metadata?.uid === n.podUID)?.pod;
+    logger.error({ pod: pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : n.podUID, err: n.message }, 'Cannot write container log');
+    if (pod?.metadata) {
+      const meta = pod.metadata;
+      events.record({ namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid! }, 'Warning', 'FailedLogWrite', `Cannot write container log: ${n.message}`);
+    }
+  });
+  const leftovers = await workers.recover();
+  if (leftovers > 0) logger.info({ pods: leftovers }, 'Found pods left running by the previous nodelet: adopting them');
   const podConfig = new PodConfig();
+  // Pods left by a previous nodelet that no source claims are stopped once every source has spoken.
+  const pendingSources = new Set([config.staticPodPath && 'file', config.staticPodURL && 'http'].filter(Boolean));
+  if (pendingSources.size === 0) workers.sourcesReady();
   const reportedDuplicates = new Set<string>();
   const applySnapshot = (source: string, pods: Pod[]) => {
     const result = podConfig.apply(source, pods);
@@ -96,6 +128,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       logger.info({ op: o.op, pod: `${o.pod.metadata?.namespace}/${o.pod.metadata?.name}`, podUID: o.pod.metadata?.uid, source }, 'Pod update');
     }
     workers.handle(result.operations);
+    if (pendingSources.delete(source) && pendingSources.size === 0) workers.sourcesReady();
   };
 
   const view: NodeView = {
@@ -152,7 +185,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       workers.close();
       probes.stop();
       stopCountingStarts();
-      rotator.stop();
+      stopLogErrors();
+      await backoffWriter.flush();
       await runtime.close();
       await servers.close();
     },

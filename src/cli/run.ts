@@ -14,8 +14,8 @@ export function loadRunConfig(args: string[]): LoadedConfig {
 
 /**
  * `nodelet run [kubelet flags]`: runs the node until SIGTERM or SIGINT. Returns the exit code.
- * On a signal the pods are stopped with grace before exit (until crash-safe adoption lands, a pod left
- * behind could not be found again by the next start).
+ * On a signal pods keep running, as the kubelet leaves them: the next start adopts them. With
+ * --stop-pods-on-exit they are stopped with grace first.
  */
 export async function runCommand(args: string[]): Promise<number> {
   let loaded: LoadedConfig;
@@ -43,9 +43,10 @@ export async function runCommand(args: string[]): Promise<number> {
         return;
       }
       stopping = true;
-      logger.info({ signal }, 'Shutting down: stopping pods with grace');
+      const stopPods = loaded.config.stopPodsOnExit;
+      logger.info({ signal }, stopPods ? 'Shutting down: stopping pods with grace' : 'Shutting down: pods keep running');
       node
-        .stop({ stopPods: true })
+        .stop({ stopPods })
         .then(() => resolve(0))
         .catch((err) => {
           logger.error({ err: errorMessage(err) }, 'Error during shutdown');

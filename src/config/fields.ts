@@ -1,5 +1,6 @@
 import type { NodeletConfig } from './types.js';
 import {
+  boolKind,
   durationKind,
   headersKind,
   INT32_MAX,
@@ -63,6 +64,8 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   readOnlyPort: { name: 'readOnlyPort', file: 'readOnlyPort', default: 10255, kind: intKind(0, 65535, 'port') },
   crashLoopBackOffInitialMs: { name: 'crashLoopBackOffInitial', default: 10_000, kind: durationKind },
   crashLoopBackOffMaxMs: { name: 'crashLoopBackOffMax', default: 300_000, kind: durationKind },
+  // Ours. The kubelet leaves containers running when it stops, and so do we unless asked.
+  stopPodsOnExit: { name: 'stopPodsOnExit', file: 'stopPodsOnExit', default: false, kind: boolKind },
 };
 
 /** The keys of NodeletConfig in display order. */

@@ -93,6 +93,11 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     defaultText: '10255, or 0 with --config',
     help: 'Unauthenticated read-only port; 0 disables it',
   },
+  {
+    name: 'stop-pods-on-exit',
+    field: 'stopPodsOnExit',
+    help: 'On SIGTERM/SIGINT, stop every pod with grace before exiting; by default pods keep running, as with the kubelet',
+  },
   { name: 'v', field: 'verbosity', help: 'Log verbosity (-v=2: debug, -v=4: trace)' },
   { name: 'logging-format', field: 'loggingFormat', help: 'Log format: text or json' },
   {

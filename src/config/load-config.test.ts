@@ -66,6 +66,7 @@ describe('loadConfig defaults', () => {
       readOnlyPort: 10255,
       crashLoopBackOffInitialMs: 10_000,
       crashLoopBackOffMaxMs: 300_000,
+      stopPodsOnExit: false,
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -115,6 +116,7 @@ describe('loadConfig flags', () => {
         '--read-only-port=0',
         '--crash-loop-backoff-initial=100ms',
         '--crash-loop-backoff-max=1s',
+        '--stop-pods-on-exit',
       ],
       fakeEnv(),
     );
@@ -139,6 +141,7 @@ describe('loadConfig flags', () => {
       readOnlyPort: 0,
       crashLoopBackOffInitialMs: 100,
       crashLoopBackOffMaxMs: 1_000,
+      stopPodsOnExit: true,
     });
     assert.deepEqual(origins.staticPodPath, { source: 'flag', detail: '--pod-manifest-path' });
     assert.deepEqual(origins.verbosity, { source: 'flag', detail: '-v' });
@@ -426,7 +429,7 @@ describe('describeConfig', () => {
     const table = describeConfig(loaded);
     const lines = table.trimEnd().split('\n');
     assert.match(lines[0]!, /^FIELD +VALUE +ORIGIN$/);
-    assert.equal(lines.length, 21);
+    assert.equal(lines.length, 22);
     assert.match(table, /^staticPodPath +"\/m" +flag --pod-manifest-path$/m);
     assert.match(table, /^maxPods +20 +config file \/etc\/kubelet\.yaml: maxPods$/m);
     assert.match(table, /^fileCheckFrequency +20s +default$/m);
@@ -471,5 +474,18 @@ describe('toKubeletConfiguration', () => {
     const again = loadConfig([`--config=${file}`], fakeEnv({ [file]: JSON.stringify(toKubeletConfiguration(config)) }));
     assert.deepEqual(again.warnings, []);
     assert.deepEqual(again.config, config);
+  });
+});
+
+describe('boolean run flags', () => {
+  it('reads --stop-pods-on-exit as true, =false as false, and the config file field', () => {
+    assert.equal(loadConfig(['--stop-pods-on-exit'], fakeEnv()).config.stopPodsOnExit, true);
+    assert.equal(loadConfig(['--stop-pods-on-exit=false'], fakeEnv()).config.stopPodsOnExit, false);
+    assert.equal(loadConfig([], fakeEnv()).config.stopPodsOnExit, false);
+  });
+
+  it('refuses a boolean flag followed by a separate value, saying how to write it', () => {
+    assert.throws(() => loadConfig(['--stop-pods-on-exit', 'true'], fakeEnv()), /--stop-pods-on-exit=true/);
+    assert.throws(() => loadConfig(['--stop-pods-on-exit=maybe'], fakeEnv()), /must be true or false/);
   });
 });

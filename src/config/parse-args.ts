@@ -1,5 +1,6 @@
 import { NodeletError } from '../errors.js';
 import { closest } from './did-you-mean.js';
+import { FIELDS } from './fields.js';
 import { RUN_FLAGS, runFlagHelp, type RunFlag } from './flags.js';
 import { invalidConfig } from './invalid.js';
 import { IGNORED_KUBELET_FLAGS } from './kubelet-flags.js';
@@ -81,7 +82,10 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     if (!runFlag && !ignored) throw unknownFlag(name);
 
     let value: string;
-    if (ignored && ignored.type !== 'value') {
+    if (runFlag?.field && FIELDS[runFlag.field].kind.arg === 'bool') {
+      value = inline ?? 'true';
+      if (inline === undefined) previousBool = spelling;
+    } else if (ignored && ignored.type !== 'value') {
       value = inline ?? 'true';
       if (ignored.type === 'bool') {
         try {

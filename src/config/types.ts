@@ -43,6 +43,8 @@ export interface NodeletConfig {
   crashLoopBackOffInitialMs: number;
   /** CrashLoopBackOff cap (300 s). Tests only: set by a hidden flag. */
   crashLoopBackOffMaxMs: number;
+  /** --stop-pods-on-exit: on SIGTERM/SIGINT stop every pod with grace first (default: leave them running). */
+  stopPodsOnExit: boolean;
 }
 
 /** Where one configuration value came from, for `nodelet config` and `/configz`. */

@@ -258,3 +258,14 @@ export function parseBool(raw: string): boolean {
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
   throw fail(`invalid value ${JSON.stringify(raw)}: must be true or false`);
 }
+
+/** A boolean: `--flag`, `--flag=false`, or true/false in a file. */
+export const boolKind: ValueKind<boolean> = {
+  arg: 'bool',
+  fromFlag: (raw) => parseBool(raw),
+  fromFile: (v) => {
+    if (typeof v !== 'boolean') throw fail(`must be true or false, got ${describeJSON(v)}`);
+    return v;
+  },
+  format: (v) => String(v),
+};

@@ -25,8 +25,25 @@ export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number): Po
     hostname: hostNetwork ? '' : (pod.spec?.hostname ?? meta.name!),
     hostNetwork,
     labels: { ...(meta.labels ?? {}) },
-    annotations: { ...(meta.annotations ?? {}) },
+    // The pod itself rides along: a restarted nodelet must be able to stop it with its own grace period
+    // and preStop hooks after its manifest has gone (the kubelet keeps these in container labels).
+    annotations: { ...(meta.annotations ?? {}), [SANDBOX_POD_ANNOTATION]: JSON.stringify(pod) },
   };
+}
+
+/** The sandbox annotation holding the pod the sandbox was created for. */
+export const SANDBOX_POD_ANNOTATION = 'nodelet.io/pod';
+
+/** The pod a sandbox was created for, or undefined when the annotation is missing or unreadable. */
+export function podOfSandbox(annotations: Record<string, string>): Pod | undefined {
+  const raw = annotations[SANDBOX_POD_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const pod = JSON.parse(raw) as Pod;
+    return pod?.metadata?.uid && Array.isArray(pod.spec?.containers) ? pod : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,10 +4,12 @@ import type { Clock } from '../util/clock.js';
 export const DEFAULT_BACKOFF_INITIAL_MS = 10_000;
 export const DEFAULT_BACKOFF_MAX_MS = 300_000;
 
-interface Entry {
+/** One key's state: what a checkpoint keeps so that back-off continues across a restart of nodelet. */
+export interface BackoffEntry {
   durationMs: number;
   lastUpdate: number;
 }
+type Entry = BackoffEntry;
 
 /**
  * Per-key exponential backoff, as client-go's flowcontrol.Backoff used by the kubelet for container
@@ -17,11 +19,28 @@ interface Entry {
 export class Backoff {
   private readonly entries = new Map<string, Entry>();
 
+  /** Called after every change (to checkpoint the entries). */
+  onChange: (() => void) | undefined;
+
   constructor(
     private readonly clock: Clock,
     readonly initialMs = DEFAULT_BACKOFF_INITIAL_MS,
     readonly maxMs = DEFAULT_BACKOFF_MAX_MS,
   ) {}
+
+  /** Every live entry, for a checkpoint. */
+  snapshot(): Record<string, BackoffEntry> {
+    return Object.fromEntries([...this.entries].map(([k, e]) => [k, { ...e }]));
+  }
+
+  /** Loads entries from a checkpoint; malformed ones are skipped. */
+  restore(saved: Record<string, BackoffEntry>): void {
+    for (const [k, e] of Object.entries(saved)) {
+      if (Number.isFinite(e?.durationMs) && Number.isFinite(e?.lastUpdate) && e.durationMs > 0) {
+        this.entries.set(k, { durationMs: Math.min(e.durationMs, this.maxMs), lastUpdate: e.lastUpdate });
+      }
+    }
+  }
 
   /**
    * Whether a restart of `key` must still wait, given when the container last finished
@@ -47,15 +66,20 @@ export class Backoff {
     const e = this.entries.get(key);
     if (!e || this.expired(e, now)) {
       this.entries.set(key, { durationMs: this.initialMs, lastUpdate: now });
-      return;
+    } else {
+      e.durationMs = Math.min(e.durationMs * 2, this.maxMs);
+      e.lastUpdate = now;
     }
-    e.durationMs = Math.min(e.durationMs * 2, this.maxMs);
-    e.lastUpdate = now;
+    this.onChange?.();
   }
 
   /** Forgets every key with the given prefix (a pod's containers when the pod goes). */
   forgetPrefix(prefix: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
+    let changed = false;
+    for (const k of this.entries.keys()) {
+      if (k.startsWith(prefix)) changed = this.entries.delete(k);
+    }
+    if (changed) this.onChange?.();
   }
 
   private expired(e: Entry, now: number): boolean {

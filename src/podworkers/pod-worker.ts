@@ -8,6 +8,7 @@ import { computePhase, computePodStatus } from '../status/pod-status.js';
 import type { ContainerView } from '../status/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import type { AdoptionPlan } from './adoption.js';
 import type { Backoff } from './backoff.js';
 import { gracePeriodSeconds, MINIMUM_GRACE_PERIOD_SECONDS, shouldRestart } from './restart-policy.js';
 import { assertNever, transitions, type WorkerState } from './worker-state.js';
@@ -45,6 +46,8 @@ export class PodWorker {
   private readonly addedAt: number;
   private firstStartReported = false;
   private predecessorDone = false;
+  /** Left by a previous nodelet, removed on the first sync; and adopted running containers to probe. */
+  private adoptionChores: { containers: string[]; sandboxes: string[]; probe: string[] } | undefined;
   /** Containers a failed liveness/startup probe asked to kill; handled at the start of the next sync. */
   private readonly pendingKills = new Map<string, UnhealthyEvent>();
   /** When a container that could not be created may be tried again (its back-off), by name. */
@@ -60,12 +63,14 @@ export class PodWorker {
     pod: Pod,
     initial: WorkerState,
     private readonly deps: WorkerDeps,
+    adopted?: AdoptionPlan,
   ) {
     this.pod = pod;
     this.current = initial;
     this.addedAt = deps.clock.now();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = deps.logger.child({ pod: fullName(pod), podUID: pod.metadata!.uid });
+    if (adopted) this.adopt(adopted);
     if (initial.kind === 'waiting') {
       void initial.predecessor.then(() => {
         this.predecessorDone = true;
@@ -163,6 +168,40 @@ export class PodWorker {
     return [...this.views.values()].map((v) => ({ ...v }));
   }
 
+  /**
+   * Takes over what a previous nodelet started for this pod: its sandbox, start time, containers and
+   * restart counts. Nothing is restarted; the first sync goes on from there.
+   */
+  private adopt(plan: AdoptionPlan): void {
+    this.sandboxId = plan.sandbox.id;
+    this.startTime = plan.sandbox.createdAt;
+    this.firstStartReported = true;
+    for (const v of plan.views) this.views.set(v.name, v);
+    const probe = plan.views.filter((v) => v.current?.state === 'running').map((v) => v.current!.id);
+    this.adoptionChores = { containers: plan.garbageContainers, sandboxes: plan.garbageSandboxes, probe };
+    this.log.info(
+      { containers: plan.views.map((v) => `${v.name}#${v.restartCount}:${v.current?.state}`).join(',') },
+      'Adopted the pod from the runtime',
+    );
+  }
+
+  /** The first sync after adoption: drop what was left half-made, probe what runs. */
+  private async finishAdoption(): Promise<void> {
+    const chores = this.adoptionChores;
+    if (!chores) return;
+    this.adoptionChores = undefined;
+    for (const id of chores.containers) await this.deps.runtime.removeContainer(id);
+    for (const id of chores.sandboxes) await this.deps.runtime.removePodSandbox(id);
+    if (this.current.kind !== 'syncing') return;
+    const specs = [...(this.pod.spec?.initContainers ?? []), ...this.pod.spec!.containers];
+    for (const v of this.views.values()) {
+      const spec = specs.find((c) => c.name === v.name);
+      if (spec && v.current?.state === 'running' && chores.probe.includes(v.current.id)) {
+        this.deps.probes.addContainer(this.pod, spec, v.current.id, v.current.startedAt);
+      }
+    }
+  }
+
   private transition(next: WorkerState): void {
     if (!transitions[this.current.kind].includes(next.kind)) {
       throw new Error(`pod worker: transition ${this.current.kind} → ${next.kind} is not allowed`);
@@ -225,6 +264,7 @@ export class PodWorker {
     }
     await this.killUnhealthy();
     await this.refresh();
+    await this.finishAdoption();
     this.status(); // notes condition transitions as they happen, not only when someone reads
     if (this.terminalPhase) return;
     const spec = this.pod.spec!;
@@ -451,6 +491,8 @@ export class PodWorker {
   /** Kills every container with grace, then releases the sandbox (the kubelet's killPod). */
   private async killPod(grace: number): Promise<void> {
     this.cancelWake();
+    await this.refresh();
+    await this.finishAdoption();
     if (this.sandboxId) {
       await this.stopAll(grace);
       await this.deps.runtime.removePodSandbox(this.sandboxId);

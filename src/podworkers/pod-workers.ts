@@ -2,7 +2,9 @@ import type { Pod, PodStatus } from '../api/types.js';
 import type { PodOperation } from '../podconfig/pod-config.js';
 import type { ContainerView } from '../status/types.js';
 import type { TimerHandle } from '../util/clock.js';
-import { Backoff } from './backoff.js';
+import { podOfSandbox } from '../container/container-config.js';
+import { listLeftovers, planAdoption, type Leftover } from './adoption.js';
+import { Backoff, type BackoffEntry } from './backoff.js';
 import { fullName, PodWorker, type WorkerDeps } from './pod-worker.js';
 
 /** Options of {@link createPodWorkers}. */
@@ -11,6 +13,10 @@ export interface PodWorkersOptions extends Omit<WorkerDeps, 'backoff'> {
   syncFrequencyMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /** Back-off entries from a checkpoint: crash-loop delays continue across a restart of nodelet. */
+  backoffState?: Record<string, BackoffEntry>;
+  /** Called after back-off entries change, with a function returning them (for the checkpoint). */
+  onBackoffChange?: (snapshot: () => Record<string, BackoffEntry>) => void;
 }
 
 /** A pod as the workers see it now: desired spec, live status, container facts. */
@@ -33,6 +39,16 @@ export interface PodWorkers {
   close(): void;
   /** Milliseconds since the last completed resync tick (for /healthz/syncloop). */
   lastResyncAt(): number;
+  /**
+   * Lists what the runtime still holds from a previous nodelet, so that pods added next adopt their
+   * containers instead of starting them again. Call once, before the first {@link handle}.
+   */
+  recover(): Promise<number>;
+  /**
+   * Every source has delivered its first full snapshot: pods left from a previous nodelet that no
+   * source wants any more (a manifest deleted or edited while nodelet was down) are stopped.
+   */
+  sourcesReady(): void;
 }
 
 /** Creates the pod workers, subscribes to runtime events and starts the periodic resync. */
@@ -50,9 +66,14 @@ class PodWorkersImpl implements PodWorkers {
   private readonly unsubscribe: () => void;
   private resyncTimer: TimerHandle | undefined;
   private lastResync: number;
+  /** Pods a previous nodelet left in the runtime, by UID, until a source claims them or they are stopped. */
+  private leftovers = new Map<string, Leftover>();
 
   constructor(private readonly opts: PodWorkersOptions) {
-    this.deps = { ...opts, backoff: new Backoff(opts.clock, opts.backoffInitialMs, opts.backoffMaxMs) };
+    const backoff = new Backoff(opts.clock, opts.backoffInitialMs, opts.backoffMaxMs);
+    if (opts.backoffState) backoff.restore(opts.backoffState);
+    if (opts.onBackoffChange) backoff.onChange = () => opts.onBackoffChange!(() => backoff.snapshot());
+    this.deps = { ...opts, backoff };
     // The runtime's own events are the fast path (the kubelet's PLEG); the resync is the safety net.
     const subs = [
       opts.runtime.onContainerEvent((e) => this.workers.get(e.podUID)?.kick()),
@@ -102,6 +123,46 @@ class PodWorkersImpl implements PodWorkers {
     return this.lastResync;
   }
 
+  async recover(): Promise<number> {
+    this.leftovers = await listLeftovers(this.opts.runtime);
+    return this.leftovers.size;
+  }
+
+  sourcesReady(): void {
+    for (const l of [...this.leftovers.values()]) this.retire(l, 'its manifest is gone');
+  }
+
+  /** Stops a pod a previous nodelet left running that no source wants: with its own grace and preStop. */
+  private retire(l: Leftover, why: string): void {
+    this.leftovers.delete(l.uid);
+    const newest = [...l.sandboxes].sort((a, b) => b.createdAt - a.createdAt)[0]!;
+    const [namespace, name] = [newest.namespace, newest.name];
+    const pod = podOfSandbox(newest.annotations) ?? {
+      metadata: { name, namespace, uid: l.uid },
+      spec: { containers: [...new Set(l.containers.map((c) => c.name))].map((n) => ({ name: n })) },
+    };
+    const plan = planAdoption(pod, l);
+    this.opts.logger.info({ pod: l.fullName, podUID: l.uid, why }, 'Stopping a pod left by the previous nodelet');
+    const worker = new PodWorker(pod, { kind: 'syncing' }, this.deps, plan);
+    this.workers.set(l.uid, worker);
+    this.trackName(l.fullName, worker);
+    worker.terminate();
+    void worker.done.then(() => {
+      if (this.workers.get(l.uid) === worker) this.workers.delete(l.uid);
+      this.opts.events.forget(l.uid);
+    });
+  }
+
+  private trackName(name: string, worker: PodWorker): void {
+    const same = this.byName.get(name) ?? new Set<PodWorker>();
+    same.add(worker);
+    this.byName.set(name, same);
+    void worker.done.then(() => {
+      same.delete(worker);
+      if (same.size === 0 && this.byName.get(name) === same) this.byName.delete(name);
+    });
+  }
+
   private add(pod: Pod): void {
     const uid = pod.metadata!.uid!;
     if (this.workers.has(uid)) return;
@@ -113,8 +174,12 @@ class PodWorkersImpl implements PodWorkers {
       this.workers.set(uid, new PodWorker(pod, { kind: 'rejected', reason: 'OutOfpods', message }, this.deps));
       return;
     }
-    // An edited static pod is a new UID with the old name: it starts only once the old one is gone.
     const name = fullName(pod);
+    const leftover = this.leftovers.get(uid);
+    this.leftovers.delete(uid);
+    // A manifest edited while nodelet was down: the old version, still running, goes first.
+    for (const l of [...this.leftovers.values()]) if (l.fullName === name) this.retire(l, 'its manifest was edited');
+    // An edited static pod is a new UID with the old name: it starts only once the old one is gone.
     const predecessors = [...(this.byName.get(name) ?? [])];
     const worker = new PodWorker(
       pod,
@@ -122,16 +187,11 @@ class PodWorkersImpl implements PodWorkers {
         ? { kind: 'waiting', predecessor: Promise.all(predecessors.map((p) => p.done)).then(() => undefined) }
         : { kind: 'syncing' },
       this.deps,
+      leftover && planAdoption(pod, leftover),
     );
     this.workers.set(uid, worker);
     this.admitted.add(worker);
-    const same = this.byName.get(name) ?? new Set<PodWorker>();
-    same.add(worker);
-    this.byName.set(name, same);
-    void worker.done.then(() => {
-      same.delete(worker);
-      if (same.size === 0 && this.byName.get(name) === same) this.byName.delete(name);
-    });
+    this.trackName(name, worker);
     worker.kick();
   }
 

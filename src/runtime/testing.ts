@@ -24,7 +24,7 @@ export class FakeRuntime implements Runtime {
   }
   async runPodSandbox(c: PodSandboxConfig) {
     const id = `sb${this.next++}`;
-    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: 0, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory });
+    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: 0, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory, annotations: { ...c.annotations } });
     return id;
   }
   async stopPodSandbox(id: string) {

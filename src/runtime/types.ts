@@ -77,6 +77,8 @@ export interface SandboxInfo {
   ready: boolean;
   createdAt: number;
   logDirectory: string;
+  /** The sandbox config's annotations: what lets a restarted nodelet stop a pod whose manifest is gone. */
+  annotations: Record<string, string>;
 }
 
 /** A change the runtime saw by itself (the kubelet's PLEG event): a container started or exited. */

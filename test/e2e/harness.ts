@@ -167,25 +167,62 @@ export class Nodelet {
     await waitFor(`nodelet to print ${text}`, () => (typeof text === 'string' ? this.output.includes(text) : text.test(this.output)), timeoutMs);
   }
 
-  /** Stops nodelet (SIGTERM, then SIGKILL), kills anything left with our markers, removes temp dirs. */
-  async stop(): Promise<void> {
+  /** Sends `signal` to nodelet and waits for it to exit (SIGKILL after 20 s). */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.proc;
-    if (p && p.exitCode === null && p.signalCode === null) {
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(t);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  /** The runtime supervisor's pid (it outlives nodelet), or undefined when none runs. */
+  supervisorPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(path.join(this.rootDir, 'process-runtime', 'supervisor.pid'), 'utf8'));
+      return pid > 0 && isAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
     }
-    for (const m of this.markers) for (const pid of pgrep(`sleep ${m}`)) killQuietly(pid);
+  }
+
+  /**
+   * Stops nodelet (SIGTERM), then its runtime supervisor (SIGTERM stops every container), kills
+   * anything left with our markers, removes temp dirs.
+   */
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+    const sup = this.supervisorPid();
+    if (sup) {
+      killQuietly(sup, 'SIGTERM');
+      await waitFor('the runtime supervisor to exit', () => !isAlive(sup), 30_000).catch(() => killQuietly(sup, 'SIGKILL'));
+    }
+    // One pgrep per few hundred markers: a soak test tracks thousands.
+    for (let i = 0; i < this.markers.length; i += 200) {
+      const any = this.markers.slice(i, i + 200).map((m) => `sleep ${m}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      for (const pid of pgrep(`(${any.join('|')})`)) killQuietly(pid);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-function killQuietly(pid: number): void {
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/** Whether `pid` is a live process (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }

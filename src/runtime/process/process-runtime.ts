@@ -4,8 +4,11 @@ import { mkdir, stat, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { NodeletError } from '../../errors.js';
+import { CheckpointStore, type ContainerRecord } from './checkpoint-store.js';
+import { processStartTime } from './proc-stat.js';
 import { createCriLogWriter, type CriLogWriter, type LogRotator } from '../../logs/index.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../util/log.js';
 import type {
   ContainerConfig,
@@ -26,6 +29,10 @@ export interface ProcessRuntimeOptions {
   /** Variables every container starts with (PATH, HOME), before its own `env`. */
   baseEnv: Record<string, string>;
   rotator?: LogRotator;
+  /** Where sandboxes and containers are checkpointed; without it the runtime's state dies with it. */
+  store?: CheckpointStore;
+  /** A container's log could not be written (disk full): the container keeps running, output is dropped. */
+  onLogError?: (containerId: string, podUID: string, err: unknown) => void;
 }
 
 interface Sandbox {
@@ -37,6 +44,7 @@ interface Container {
   info: ContainerInfo;
   config: ContainerConfig;
   child?: ChildProcess;
+  pidStartTime?: string;
   log?: CriLogWriter;
   exited: Promise<void>;
   markExited: () => void;
@@ -46,18 +54,82 @@ interface Container {
  * The embedded runtime: each container is its command run as a host process in its own process group,
  * stdout/stderr framed into CRI log files. No images, no daemon.
  */
-export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
+export function createProcessRuntime(opts: ProcessRuntimeOptions): ProcessRuntime {
   return new ProcessRuntime(opts);
 }
 
-class ProcessRuntime implements Runtime {
+export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly containers = new Map<string, Container>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
   private readonly spawns = new SpawnQueue();
 
-  constructor(private readonly opts: ProcessRuntimeOptions) {}
+  private rotator: LogRotator | undefined;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.rotator = opts.rotator;
+  }
+
+  /**
+   * Loads the checkpoints of a previous run of this runtime. Its containers are no longer our children:
+   * their exit codes cannot be known and their output has no reader any more, so one still running is
+   * stopped, and each is reported exited with ContainerStatusUnknown (137), as the kubelet reports a
+   * container it lost. The pod workers then restart them per policy. Returns what was set aside.
+   */
+  async recover(): Promise<string[]> {
+    const store = this.opts.store;
+    if (!store) return [];
+    const { sandboxes, containers, problems } = await store.load();
+    for (const r of sandboxes) this.sandboxes.set(r.info.id, { info: r.info, config: r.config });
+    const now = this.opts.clock.now();
+    for (const r of containers) {
+      if (!this.sandboxes.has(r.info.sandboxId)) {
+        await this.killIfSame(r);
+        problems.push(`container ${r.info.id} (${r.info.name}) belongs to no known sandbox: removed`);
+        await store.deleteContainer(r.info.id);
+        continue;
+      }
+      const c = this.track(r.info, r.config);
+      if (r.info.state === 'running') {
+        const wasAlive = await this.killIfSame(r);
+        c.info.state = 'exited';
+        c.info.exitCode = 137;
+        c.info.reason = 'ContainerStatusUnknown';
+        c.info.message = wasAlive
+          ? 'The container was stopped because the runtime supervisor that captured its output had died'
+          : 'The container exited while the runtime supervisor was down; its exit code is unknown';
+        c.info.finishedAt = now;
+        this.persist(c);
+      }
+      if (c.info.state !== 'created') c.markExited();
+    }
+    return problems;
+  }
+
+  /** Replaces the log rotator (new limits); every open log moves to it. */
+  setRotator(rotator: LogRotator): void {
+    const old = this.rotator;
+    this.rotator = rotator;
+    for (const c of this.containers.values()) {
+      if (!c.log) continue;
+      old?.unregister(c.log);
+      rotator.register(c.log);
+    }
+    old?.stop();
+  }
+
+  /** Stops every running container with grace (SIGTERM, then SIGKILL after `graceSeconds`). */
+  async stopEverything(graceSeconds: number): Promise<void> {
+    const running = [...this.containers.values()].filter((c) => c.info.state === 'running');
+    await Promise.all(running.map((c) => this.stopContainer(c.info.id, graceSeconds)));
+    await this.opts.store?.flush();
+  }
+
+  /** Whether nothing at all is left: no sandbox, no container. */
+  isEmpty(): boolean {
+    return this.sandboxes.size === 0 && this.containers.size === 0;
+  }
 
   async version() {
     return { runtimeName: 'nodelet-process', runtimeVersion: process.version };
@@ -66,7 +138,7 @@ class ProcessRuntime implements Runtime {
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     await mkdir(config.logDirectory, { recursive: true });
     const id = newId();
-    this.sandboxes.set(id, {
+    const sandbox: Sandbox = {
       config,
       info: {
         id,
@@ -77,15 +149,21 @@ class ProcessRuntime implements Runtime {
         ready: true,
         createdAt: this.opts.clock.now(),
         logDirectory: config.logDirectory,
+        annotations: { ...config.annotations },
       },
-    });
+    };
+    this.sandboxes.set(id, sandbox);
+    await this.opts.store?.saveSandbox(sandbox);
     return id;
   }
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
     const sandbox = this.sandboxes.get(sandboxId);
     if (!sandbox) return;
-    sandbox.info.ready = false;
+    if (sandbox.info.ready) {
+      sandbox.info.ready = false;
+      await this.opts.store?.saveSandbox(sandbox);
+    }
     const mine = [...this.containers.values()].filter((c) => c.info.sandboxId === sandboxId);
     await Promise.all(mine.map((c) => this.stopContainer(c.info.id, 0)));
   }
@@ -96,10 +174,11 @@ class ProcessRuntime implements Runtime {
       if (c.info.sandboxId === sandboxId) await this.removeContainer(c.info.id);
     }
     this.sandboxes.delete(sandboxId);
+    await this.opts.store?.deleteSandbox(sandboxId);
   }
 
   async listPodSandboxes(): Promise<SandboxInfo[]> {
-    return [...this.sandboxes.values()].map((s) => ({ ...s.info }));
+    return [...this.sandboxes.values()].map((s) => ({ ...s.info, annotations: { ...s.info.annotations } }));
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
@@ -119,13 +198,8 @@ class ProcessRuntime implements Runtime {
       }
     }
     const id = newId();
-    let markExited!: () => void;
-    const exited = new Promise<void>((resolve) => (markExited = resolve));
-    this.containers.set(id, {
-      config,
-      exited,
-      markExited,
-      info: {
+    const c = this.track(
+      {
         id,
         sandboxId,
         name: config.name,
@@ -140,7 +214,9 @@ class ProcessRuntime implements Runtime {
         message: '',
         logPath: path.join(sandbox.config.logDirectory, config.logPath),
       },
-    });
+      config,
+    );
+    await this.opts.store?.saveContainer(this.record(c));
     return id;
   }
 
@@ -148,8 +224,11 @@ class ProcessRuntime implements Runtime {
     const c = this.mustGet(containerId);
     if (c.info.state !== 'created') throw new NodeletError('RunContainerError', `container ${containerId} was already started`);
     await mkdir(path.dirname(c.info.logPath), { recursive: true });
-    c.log = await createCriLogWriter(c.info.logPath, { clock: this.opts.clock });
-    this.opts.rotator?.register(c.log);
+    c.log = await createCriLogWriter(c.info.logPath, {
+      clock: this.opts.clock,
+      onError: (err) => this.opts.onLogError?.(containerId, this.podUID(c), err),
+    });
+    this.rotator?.register(c.log);
     const [file, ...argv] = [...c.config.command, ...c.config.args];
     const env = this.containerEnv(c);
 
@@ -183,20 +262,25 @@ class ProcessRuntime implements Runtime {
     c.info.state = 'running';
     c.info.pid = child.pid;
     c.info.startedAt = this.opts.clock.now();
-    child.once('exit', (code, signal) => {
+    // Listened for before any await: an exit while we checkpoint must not be missed.
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (...a) => resolve(a)));
+    child.once('close', () => void this.closeLog(c));
+    c.pidStartTime = await processStartTime(child.pid!);
+    // Checkpointed before anyone hears of the start: a crash from here on finds the process again.
+    await this.persistNow(c);
+    this.emit({ type: 'started', containerId, sandboxId: c.info.sandboxId, podUID: this.podUID(c) });
+    void exited.then(([code, signal]) => {
       // A container is its whole process group: children left behind by the main process die with it.
       killGroup(child.pid!, 'SIGKILL');
       const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
       this.finish(c, exitCode, exitCode === 0 ? 'Completed' : 'Error', '');
     });
-    child.once('close', () => void this.closeLog(c));
-    this.emit({ type: 'started', containerId, sandboxId: c.info.sandboxId, podUID: this.podUID(c) });
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
     const c = this.containers.get(containerId);
-    if (!c || c.info.state !== 'running' || !c.child?.pid) return;
-    const pid = c.child.pid;
+    if (!c || c.info.state !== 'running' || !c.info.pid) return;
+    const pid = c.info.pid;
     killGroup(pid, 'SIGTERM');
     if (timeoutSeconds > 0) {
       let timer: { cancel(): void } | undefined;
@@ -213,6 +297,7 @@ class ProcessRuntime implements Runtime {
     if (c.info.state === 'running') await this.stopContainer(containerId, 0);
     await this.closeLog(c);
     this.containers.delete(containerId);
+    await this.opts.store?.deleteContainer(containerId);
     // CRI RemoveContainer removes the container's log with it.
     await unlink(c.info.logPath).catch(() => undefined);
   }
@@ -249,6 +334,38 @@ class ProcessRuntime implements Runtime {
 
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => this.closeLog(c)));
+    await this.opts.store?.flush();
+  }
+
+  private track(info: ContainerInfo, config: ContainerConfig): Container {
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const c: Container = { info, config, exited, markExited };
+    this.containers.set(info.id, c);
+    return c;
+  }
+
+  private record(c: Container): ContainerRecord {
+    return { info: c.info, config: c.config, pidStartTime: c.pidStartTime };
+  }
+
+  private persistNow(c: Container): Promise<void> {
+    return this.opts.store?.saveContainer(this.record(c)) ?? Promise.resolve();
+  }
+
+  /** Checkpoints in the background; a failure is logged (the in-memory state stays right). */
+  private persist(c: Container): void {
+    this.persistNow(c).catch((err) =>
+      this.opts.logger.error({ err: errorMessage(err), container: c.info.id }, 'Failed to checkpoint container'),
+    );
+  }
+
+  /** Kills the recorded process group if it is still the same process (pid and start time). */
+  private async killIfSame(r: ContainerRecord): Promise<boolean> {
+    if (r.info.state !== 'running' || !r.info.pid || !r.pidStartTime) return false;
+    if ((await processStartTime(r.info.pid)) !== r.pidStartTime) return false;
+    killGroup(r.info.pid, 'SIGKILL');
+    return true;
   }
 
   private finish(c: Container, exitCode: number, reason: string, message: string): void {
@@ -258,6 +375,7 @@ class ProcessRuntime implements Runtime {
     c.info.reason = reason;
     c.info.message = message;
     c.info.finishedAt = this.opts.clock.now();
+    this.persist(c);
     c.markExited();
     this.emit({ type: 'exited', containerId: c.info.id, sandboxId: c.info.sandboxId, podUID: this.podUID(c) });
   }
@@ -266,7 +384,7 @@ class ProcessRuntime implements Runtime {
     const log = c.log;
     if (!log) return;
     c.log = undefined;
-    this.opts.rotator?.unregister(log);
+    this.rotator?.unregister(log);
     await log.close().catch((err) => this.opts.logger.warn({ err, path: log.path }, 'Failed to close container log'));
   }
 

@@ -1,0 +1,247 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errorMessage, NodeletError } from '../../../errors.js';
+import type { Logger } from '../../../util/log.js';
+import type {
+  ContainerConfig,
+  ContainerEvent,
+  ContainerInfo,
+  ExecResult,
+  PodSandboxConfig,
+  Runtime,
+  SandboxInfo,
+} from '../../types.js';
+import { SUPERVISOR_LOG, SUPERVISOR_SOCKET } from './paths.js';
+import { encode, jsonLines, PROTOCOL_VERSION, type Hello, type LogSettings, type Notice, type Request, type Response } from './protocol.js';
+
+/** Options of {@link connectProcessRuntime}. */
+export interface SupervisedRuntimeOptions {
+  /** `<root-dir>/process-runtime`: the supervisor's socket, pid file, log and checkpoints. */
+  stateDir: string;
+  logger: Logger;
+  /** The environment containers start with; the supervisor is started with exactly this. */
+  baseEnv: Record<string, string>;
+  logs: LogSettings;
+  /** How long to wait for a supervisor just started to answer (generous: a busy 2-core machine). */
+  startTimeoutMs?: number;
+}
+
+/** A container log could not be written (the disk is full): reported, the container keeps running. */
+export interface LogErrorNotice {
+  containerId: string;
+  podUID: string;
+  message: string;
+}
+
+/**
+ * Connects to the node's runtime supervisor, starting it if none runs, and returns the process runtime
+ * it serves. Containers live in the supervisor: closing this runtime, or nodelet dying, leaves them be.
+ */
+export async function connectProcessRuntime(opts: SupervisedRuntimeOptions): Promise<SupervisedRuntime> {
+  const rt = new SupervisedRuntime(opts);
+  await rt.connect();
+  return rt;
+}
+
+export class SupervisedRuntime implements Runtime {
+  readonly name = 'process';
+  private socket: Socket | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  private readonly logErrorListeners = new Set<(n: LogErrorNotice) => void>();
+  private closed = false;
+  private reconnecting: Promise<void> | undefined;
+  /** What the supervisor reported when this client connected (pid, recovery notes). */
+  hello: Hello | undefined;
+
+  constructor(private readonly opts: SupervisedRuntimeOptions) {}
+
+  private get socketPath(): string {
+    return path.join(this.opts.stateDir, SUPERVISOR_SOCKET);
+  }
+
+  /** Connects, starting the supervisor first when none answers. */
+  async connect(): Promise<void> {
+    await mkdir(this.opts.stateDir, { recursive: true });
+    let socket = await tryConnect(this.socketPath);
+    if (!socket) {
+      this.opts.logger.info({ stateDir: this.opts.stateDir }, 'Starting the runtime supervisor');
+      this.spawnSupervisor();
+      const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
+      while (!socket && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        socket = await tryConnect(this.socketPath);
+      }
+      if (!socket) {
+        throw new NodeletError(
+          'RuntimeUnavailable',
+          `the runtime supervisor did not start: see ${path.join(this.opts.stateDir, SUPERVISOR_LOG)}`,
+        );
+      }
+    }
+    this.attach(socket);
+    const hello = (await this.call('hello')) as Hello;
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new NodeletError(
+        'RuntimeUnavailable',
+        `the running supervisor (pid ${hello.pid}) speaks protocol ${hello.protocol}, this nodelet ${PROTOCOL_VERSION}: ` +
+          `stop it (kill -TERM ${hello.pid} stops its containers) or run the matching nodelet`,
+      );
+    }
+    this.hello = hello;
+    await this.call('configure', this.opts.logs);
+  }
+
+  onLogError(listener: (n: LogErrorNotice) => void): () => void {
+    this.logErrorListeners.add(listener);
+    return () => this.logErrorListeners.delete(listener);
+  }
+
+  version = () => this.call('version') as Promise<{ runtimeName: string; runtimeVersion: string }>;
+  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', config) as Promise<string>;
+  stopPodSandbox = (id: string) => this.call('stopPodSandbox', id) as Promise<void>;
+  removePodSandbox = (id: string) => this.call('removePodSandbox', id) as Promise<void>;
+  listPodSandboxes = () => this.call('listPodSandboxes') as Promise<SandboxInfo[]>;
+  createContainer = (sandboxId: string, config: ContainerConfig) => this.call('createContainer', sandboxId, config) as Promise<string>;
+  startContainer = (id: string) => this.call('startContainer', id) as Promise<void>;
+  stopContainer = (id: string, timeoutSeconds: number) => this.call('stopContainer', id, timeoutSeconds) as Promise<void>;
+  removeContainer = (id: string) => this.call('removeContainer', id) as Promise<void>;
+  listContainers = (filter?: { sandboxId?: string }) => this.call('listContainers', filter ?? {}) as Promise<ContainerInfo[]>;
+  containerStatus = async (id: string) => ((await this.call('containerStatus', id)) ?? undefined) as ContainerInfo | undefined;
+  execSync = (id: string, command: string[], timeoutSeconds: number) => this.call('execSync', id, command, timeoutSeconds) as Promise<ExecResult>;
+
+  onContainerEvent(listener: (event: ContainerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Disconnects; containers keep running. A supervisor left with nothing to supervise is asked to exit,
+   * so a node with no pods leaves no process behind.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.socket) await this.call('exitIfIdle');
+    } catch {
+      // Already gone: nothing to ask.
+    }
+    this.closed = true;
+    this.socket?.end();
+    this.socket = undefined;
+  }
+
+  private spawnSupervisor(): void {
+    const here = fileURLToPath(import.meta.url);
+    // Under tsx (tests) this module is .ts and the supervisor must be too; built, both are .js.
+    const main = path.join(path.dirname(here), `main${path.extname(here)}`);
+    const log = openSync(path.join(this.opts.stateDir, SUPERVISOR_LOG), 'a');
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          ...process.execArgv,
+          // A small young generation: the supervisor's heap is mostly short-lived log chunks.
+          '--max-semi-space-size=1',
+          main,
+          `--state-dir=${this.opts.stateDir}`,
+          `--log-max-size=${this.opts.logs.maxSizeBytes}`,
+          `--log-max-files=${this.opts.logs.maxFiles}`,
+        ],
+        // Its own session: a signal to nodelet's process group (Ctrl-C, a kill of the group) spares it.
+        // cwd '/': a daemon must not keep a directory busy. Under tsx the loader is found from the cwd.
+        { detached: true, stdio: ['ignore', log, log], env: this.opts.baseEnv, cwd: here.endsWith('.ts') ? process.cwd() : '/' },
+      );
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on(
+      'data',
+      jsonLines(
+        (msg) => this.receive(msg as Response | Notice),
+        (line) => this.opts.logger.warn({ line }, 'Unreadable message from the runtime supervisor'),
+      ),
+    );
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      const lost = new NodeletError('RuntimeUnavailable', 'the connection to the runtime supervisor was lost');
+      for (const p of this.pending.values()) p.reject(lost);
+      this.pending.clear();
+      if (!this.closed) void this.reconnect();
+    });
+  }
+
+  /** The supervisor died (or was killed): start a new one, which recovers from its checkpoints. */
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      this.opts.logger.error({}, 'Lost the runtime supervisor: restarting it');
+      for (let delay = 200; !this.closed; delay = Math.min(delay * 2, 5_000)) {
+        try {
+          await this.connect();
+          this.opts.logger.info({ pid: this.hello?.pid, recovery: this.hello?.recovery }, 'Runtime supervisor back');
+          // Workers converge on the next sync; tell them now rather than at the next resync.
+          const uids = new Map((await this.listPodSandboxes()).map((s) => [s.id, s.uid]));
+          for (const c of await this.listContainers()) {
+            const podUID = uids.get(c.sandboxId) ?? '';
+            this.emit({ type: c.state === 'running' ? 'started' : 'exited', containerId: c.id, sandboxId: c.sandboxId, podUID });
+          }
+          return;
+        } catch (err) {
+          this.opts.logger.error({ err: errorMessage(err) }, 'Cannot reach the runtime supervisor, retrying');
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })().finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
+  }
+
+  private receive(msg: Response | Notice): void {
+    if ('notice' in msg) {
+      if (msg.notice === 'container') this.emit(msg.event);
+      else if (msg.notice === 'logError') for (const l of this.logErrorListeners) l(msg);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error) p.reject(new NodeletError(msg.error.code, msg.error.message));
+    else p.resolve(msg.result);
+  }
+
+  private emit(event: ContainerEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  private call(method: Request['method'], ...params: unknown[]): Promise<unknown> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new NodeletError('RuntimeUnavailable', 'the runtime supervisor is not connected'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      socket.write(encode({ id, method, params }));
+    });
+  }
+}
+
+function tryConnect(socketPath: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(socketPath);
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', () => resolve(undefined));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The wire between nodelet and its runtime supervisor: newline-delimited JSON over a unix socket.
+ * Requests carry an id and get exactly one response; notices (container events, log errors) are
+ * pushed to every client. Kept small and stable: a running supervisor outlives nodelet upgrades.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { ContainerEvent } from '../../types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Runtime methods the supervisor serves, named as in the Runtime interface. */
+export const RUNTIME_METHODS = [
+  'version',
+  'runPodSandbox',
+  'stopPodSandbox',
+  'removePodSandbox',
+  'listPodSandboxes',
+  'createContainer',
+  'startContainer',
+  'stopContainer',
+  'removeContainer',
+  'listContainers',
+  'containerStatus',
+  'execSync',
+] as const;
+
+export type RuntimeMethod = (typeof RUNTIME_METHODS)[number];
+
+/** Methods of the supervisor itself. */
+export type SupervisorMethod = 'hello' | 'configure' | 'exitIfIdle';
+
+export interface Request {
+  id: number;
+  method: RuntimeMethod | SupervisorMethod;
+  params: unknown[];
+}
+
+export interface Response {
+  id: number;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+export type Notice =
+  | { notice: 'container'; event: ContainerEvent }
+  | { notice: 'logError'; containerId: string; podUID: string; message: string };
+
+/** What `hello` answers. */
+export interface Hello {
+  protocol: number;
+  pid: number;
+  startedAt: number;
+  /** Set aside at the supervisor's start (damaged checkpoints, containers it had to stop). */
+  recovery: string[];
+}
+
+/** Log rotation settings sent with `configure` (the KubeletConfiguration's containerLog*). */
+export interface LogSettings {
+  maxSizeBytes: number;
+  maxFiles: number;
+}
+
+/** Splits a byte stream into JSON messages, one per line. A line that is not JSON is reported, not fatal. */
+export function jsonLines(onMessage: (msg: unknown) => void, onBadLine: (line: string) => void): (chunk: Buffer) => void {
+  let pending = '';
+  // A chunk may end inside a multi-byte character: the decoder keeps the partial bytes for the next one.
+  const decoder = new StringDecoder('utf8');
+  return (chunk) => {
+    pending += decoder.write(chunk);
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line) continue;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        onBadLine(line.slice(0, 200));
+        continue;
+      }
+      onMessage(msg);
+    }
+  };
+}
+
+export function encode(msg: Request | Response | Notice): string {
+  return `${JSON.stringify(msg)}\n`;
+}
