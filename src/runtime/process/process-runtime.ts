@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { NodeletError } from '../../errors.js';
 import { CheckpointStore, type ContainerRecord } from './checkpoint-store.js';
-import { processStartTime } from './proc-stat.js';
+import { processGroup, processStartTime } from './proc-stat.js';
 import { createCriLogWriter, type CriLogWriter, type LogRotator } from '../../logs/index.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../errors.js';
@@ -33,7 +33,16 @@ export interface ProcessRuntimeOptions {
   store?: CheckpointStore;
   /** A container's log could not be written (disk full): the container keeps running, output is dropped. */
   onLogError?: (containerId: string, podUID: string, err: unknown) => void;
+  /**
+   * An environment variable set in every container (`NODELET_RUNTIME=<state dir>`): it lets
+   * {@link ProcessRuntime.recover} find processes of ours that no checkpoint names (a damaged file, a
+   * crash between spawn and checkpoint) and stop them, so nothing is left orphaned.
+   */
+  ownerTag?: string;
 }
+
+/** The variable carrying {@link ProcessRuntimeOptions.ownerTag}. */
+export const OWNER_ENV = 'NODELET_RUNTIME';
 
 interface Sandbox {
   info: SandboxInfo;
@@ -104,7 +113,29 @@ export class ProcessRuntime implements Runtime {
       }
       if (c.info.state !== 'created') c.markExited();
     }
+    problems.push(...(await this.stopStrays()));
     return problems;
+  }
+
+  /** Kills the process groups that carry our owner tag but belong to no container we know running. */
+  private async stopStrays(): Promise<string[]> {
+    const tag = this.opts.ownerTag;
+    if (!tag) return [];
+    const known = new Set([...this.containers.values()].filter((c) => c.info.state === 'running').map((c) => c.info.pid));
+    const needle = Buffer.from(`\0${OWNER_ENV}=${tag}\0`);
+    const out: string[] = [];
+    for (const name of await readdir('/proc').catch(() => [] as string[])) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid === process.pid) continue;
+      const env = await readFile(`/proc/${name}/environ`).catch(() => undefined);
+      if (!env || !Buffer.concat([Buffer.from([0]), env]).includes(needle)) continue;
+      const pgid = await processGroup(pid);
+      if (pgid === undefined || known.has(pgid)) continue;
+      killGroup(pgid, 'SIGKILL');
+      killQuietly(pid);
+      out.push(`process ${pid} (group ${pgid}) ran for this runtime but no checkpoint named it: stopped`);
+    }
+    return out;
   }
 
   /** Replaces the log rotator (new limits); every open log moves to it. */
@@ -391,6 +422,7 @@ export class ProcessRuntime implements Runtime {
   private containerEnv(c: Container): Record<string, string> {
     const env: Record<string, string> = { ...this.opts.baseEnv };
     for (const e of c.config.env) env[e.name] = e.value;
+    if (this.opts.ownerTag) env[OWNER_ENV] = this.opts.ownerTag;
     return env;
   }
 
@@ -414,6 +446,14 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // ESRCH: the group is already gone, which is what we wanted.
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
   }
 }
 

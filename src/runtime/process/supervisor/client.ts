@@ -70,6 +70,7 @@ export class SupervisedRuntime implements Runtime {
     await mkdir(this.opts.stateDir, { recursive: true });
     let socket = await tryConnect(this.socketPath);
     if (!socket) {
+      if (this.closed) throw new NodeletError('RuntimeUnavailable', 'the runtime client is closed');
       this.opts.logger.info({ stateDir: this.opts.stateDir }, 'Starting the runtime supervisor');
       this.spawnSupervisor();
       const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
@@ -126,14 +127,13 @@ export class SupervisedRuntime implements Runtime {
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    try {
-      if (this.socket) await this.call('exitIfIdle');
-    } catch {
-      // Already gone: nothing to ask.
-    }
     this.closed = true;
-    this.socket?.end();
+    // A reconnection under way must not start a supervisor after we are gone.
+    await this.reconnecting;
+    const socket = this.socket;
+    if (socket) await this.call('exitIfIdle').catch(() => undefined);
     this.socket = undefined;
+    socket?.end();
   }
 
   private spawnSupervisor(): void {

@@ -56,6 +56,7 @@ async function main(): Promise<number> {
     baseEnv: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
     rotator: rotatorFor(settings),
     store: new CheckpointStore(stateDir),
+    ownerTag: path.resolve(stateDir),
     onLogError: (containerId, podUID, err) => {
       // Once a minute per container: a full disk must not also flood the supervisor's own log.
       const now = Date.now();
@@ -65,8 +66,9 @@ async function main(): Promise<number> {
       server?.broadcast({ notice: 'logError', containerId, podUID, message: errorMessage(err) });
     },
   });
-  const recovery = await runtime.recover();
-  for (const r of recovery) logger.warn({}, `Recovery: ${r}`);
+  let recovery: string[] = [];
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   let exiting = false;
   const exit = async (stopContainers: boolean) => {
@@ -83,7 +85,8 @@ async function main(): Promise<number> {
   try {
     server = await serveRuntime(runtime, path.join(stateDir, SUPERVISOR_SOCKET), logger, {
       startedAt: Date.now(),
-      recovery,
+      ready,
+      recovery: () => recovery,
       configure(next) {
         if (next.maxSizeBytes === settings.maxSizeBytes && next.maxFiles === settings.maxFiles) return;
         settings = next;
@@ -95,6 +98,10 @@ async function main(): Promise<number> {
     if ((err as { code?: string }).code === 'SupervisorRunning') return 0;
     throw err;
   }
+  // Only now that the socket is ours: a supervisor that steps aside must not touch the live one's containers.
+  recovery = await runtime.recover();
+  for (const r of recovery) logger.warn({}, `Recovery: ${r}`);
+  markReady();
   await writeFileAtomic(path.join(stateDir, SUPERVISOR_PID_FILE), `${process.pid}\n`);
   process.on('SIGTERM', () => void exit(true));
   process.on('SIGINT', () => void exit(true));

@@ -1,4 +1,6 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import path from 'node:path';
 import { unlink } from 'node:fs/promises';
 import { errorMessage, NodeletError } from '../../../errors.js';
 import type { Logger } from '../../../util/log.js';
@@ -8,7 +10,9 @@ import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type Hello, type 
 /** What the supervisor's main hands the server besides the runtime. */
 export interface SupervisorHooks {
   startedAt: number;
-  recovery: string[];
+  /** Requests wait for this: the socket is taken first (one supervisor per state dir), recovery after. */
+  ready: Promise<void>;
+  recovery(): string[];
   configure(settings: LogSettings): void;
   /** Called when a client asked the supervisor to exit because nothing is left to supervise. */
   exit(): void;
@@ -49,6 +53,7 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
   async function answer(req: Request, socket: Socket): Promise<void> {
     let reply;
     try {
+      await hooks.ready;
       reply = { id: req.id, result: await dispatch(req) };
     } catch (err) {
       reply = { id: req.id, error: { code: err instanceof NodeletError ? err.code : 'RuntimeError', message: errorMessage(err) } };
@@ -59,7 +64,7 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
   async function dispatch(req: Request): Promise<unknown> {
     switch (req.method) {
       case 'hello':
-        return { protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: hooks.startedAt, recovery: hooks.recovery } satisfies Hello;
+        return { protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: hooks.startedAt, recovery: hooks.recovery() } satisfies Hello;
       case 'configure':
         hooks.configure(req.params[0] as LogSettings);
         return null;
@@ -80,35 +85,34 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
 }
 
 /**
- * Listens on `socketPath`. A socket file left by a dead supervisor is replaced; one a live supervisor
- * answers on is not (there must be one supervisor per state directory).
+ * Listens on `socketPath`, once sure no other supervisor serves this state directory. The lock is a
+ * Linux abstract-namespace socket named after the path: binding it is atomic and the kernel releases it
+ * when its holder dies, however it dies, so a stale lock cannot exist and two supervisors started at
+ * once cannot both win (a socket file alone cannot promise either).
  */
 async function listenExclusively(server: Server, socketPath: string): Promise<void> {
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+  const lock = createServer();
+  const name = `\0nodelet-supervisor:${createHash('sha256').update(path.resolve(socketPath)).digest('hex').slice(0, 32)}`;
   try {
-    await listen();
+    await listen(lock, name);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    if (await answers(socketPath)) throw new NodeletError('SupervisorRunning', `a supervisor already serves ${socketPath}`);
-    await unlink(socketPath).catch(() => undefined);
-    await listen();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new NodeletError('SupervisorRunning', `a supervisor already serves ${socketPath}`);
+    }
+    throw err;
   }
+  lock.unref();
+  // Ours now: a socket file left behind is a dead supervisor's.
+  await unlink(socketPath).catch(() => undefined);
+  await listen(server, socketPath);
 }
 
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(socketPath);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
+function listen(server: Server, where: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => {
+      server.off('error', reject);
+      resolve();
     });
-    s.once('error', () => resolve(false));
   });
 }

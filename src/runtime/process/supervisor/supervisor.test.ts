@@ -2,7 +2,7 @@
 // codes are exact, and a supervisor that dies is replaced by one that recovers from its checkpoints.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -142,4 +142,21 @@ test('a second supervisor on the same state directory steps aside', async () => 
   execFileSync(process.execPath, [...process.execArgv, main, `--state-dir=${stateDir}`]);
   assert.equal(supervisorPid(), pid);
   assert.equal((await rt.version()).runtimeName, 'nodelet-process');
+});
+
+test('a container whose checkpoint was damaged is still found through its owner tag and stopped', async () => {
+  const rt = await client();
+  const sb = await rt.runPodSandbox(sandbox('d'));
+  const id = await rt.createContainer(sb, container('stray', 'exec sleep 3601'));
+  await rt.startContainer(id);
+  const { pid } = (await rt.containerStatus(id))!;
+  writeFileSync(path.join(stateDir, 'containers', `${id}.json`), '{"version":1,"info":{"id":'); // cut short
+  const old = supervisorPid()!;
+  process.kill(old, 'SIGKILL');
+  await waitUntil(async () => supervisorPid() !== old && (await rt.listContainers().catch(() => undefined)) !== undefined);
+  await waitUntil(async () => !(await processStartTime(pid!)));
+  assert.equal(await rt.containerStatus(id), undefined);
+  assert.ok(existsSync(path.join(stateDir, 'containers', `${id}.json.corrupt`)));
+  assert.ok(rt.hello!.recovery.some((r) => r.includes(`${id}.json`)), rt.hello!.recovery.join('\n'));
+  assert.ok(rt.hello!.recovery.some((r) => r.includes(`process ${pid}`)), rt.hello!.recovery.join('\n'));
 });
