@@ -108,6 +108,8 @@ export class BenchAgent {
         `--pod-logs-dir=${this.logsDir}`,
         `--hostname-override=${NODE_NAME}`,
         '--read-only-port=0',
+        // The bench measures a node that starts and stops its pods; nothing may outlive it.
+        '--stop-pods-on-exit',
         ...extraArgs,
       ],
       // Its own process group: a Ctrl-C in the terminal reaches the bench only, which stops nodelet once.
@@ -239,8 +241,30 @@ export class BenchAgent {
     this.removeDirs();
   }
 
-  /** SIGKILLs every process whose command line is one of our containers'. Returns how many there were. */
+  /** The runtime supervisor's pid, while one runs for this node. */
+  supervisorPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(path.join(this.rootDir, 'process-runtime', 'supervisor.pid'), 'utf8'));
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * SIGKILLs the runtime supervisor (it outlives nodelet) and every process whose command line is one of
+   * our containers'. Returns how many containers there were.
+   */
   killLeftovers(): number {
+    const sup = this.supervisorPid();
+    if (sup) {
+      try {
+        process.kill(sup, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
     if (this.containerCmdlines.size === 0) return 0;
     const pids = pidsWithCmdline(this.containerCmdlines);
     for (const pid of pids) {
