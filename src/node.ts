@@ -57,7 +57,9 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     baseEnv: env.baseEnv,
     logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
   });
-  for (const r of runtime.hello?.recovery ?? []) logger.warn({}, `Runtime recovery: ${r}`);
+  // Notes from the supervisor's own start, which may be older than this nodelet: hence its start time.
+  const since = new Date(runtime.hello?.startedAt ?? 0).toISOString();
+  for (const r of runtime.hello?.recovery ?? []) logger.warn({ supervisorStartedAt: since }, `Runtime recovery: ${r}`);
   const backoffFile = path.join(config.rootDir, 'checkpoints', 'backoff.json');
   const savedBackoff = await readCheckpoint<Record<string, BackoffEntry>>(backoffFile, 1);
   if (savedBackoff.problem) {
