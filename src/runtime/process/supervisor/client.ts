@@ -43,8 +43,15 @@ export interface LogErrorNotice {
  */
 export async function connectProcessRuntime(opts: SupervisedRuntimeOptions): Promise<SupervisedRuntime> {
   const rt = new SupervisedRuntime(opts);
-  await rt.connect();
-  return rt;
+  // A supervisor may be exiting (idle) at the very moment we connect: then the next one is started.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await rt.connect();
+      return rt;
+    } catch (err) {
+      if (attempt >= 3 || (err as NodeletError).code !== 'RuntimeUnavailable') throw err;
+    }
+  }
 }
 
 export class SupervisedRuntime implements Runtime {
@@ -179,7 +186,8 @@ export class SupervisedRuntime implements Runtime {
       const lost = new NodeletError('RuntimeUnavailable', 'the connection to the runtime supervisor was lost');
       for (const p of this.pending.values()) p.reject(lost);
       this.pending.clear();
-      if (!this.closed) void this.reconnect();
+      // Before the first hello, connect()'s caller retries; after it, we reconnect by ourselves.
+      if (!this.closed && this.hello) void this.reconnect();
     });
   }
 

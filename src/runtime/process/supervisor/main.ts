@@ -23,6 +23,8 @@ import { SUPERVISOR_PID_FILE, SUPERVISOR_SOCKET } from './paths.js';
 
 /** Grace given to each container when the supervisor itself is told to stop. */
 const STOP_GRACE_SECONDS = 10;
+/** A supervisor with no container and no client for this long exits (one started by a client that then went). */
+const IDLE_EXIT_MS = 30_000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -103,6 +105,15 @@ async function main(): Promise<number> {
   for (const r of recovery) logger.warn({}, `Recovery: ${r}`);
   markReady();
   await writeFileAtomic(path.join(stateDir, SUPERVISOR_PID_FILE), `${process.pid}\n`);
+  let idleSince = Date.now();
+  setInterval(() => {
+    if (server!.clients() > 0 || !runtime.isEmpty()) idleSince = Date.now();
+    else if (Date.now() - idleSince >= IDLE_EXIT_MS) {
+      // In the same tick as the check: no client can connect between the two.
+      server!.close();
+      void exit(false);
+    }
+  }, IDLE_EXIT_MS / 3).unref();
   process.on('SIGTERM', () => void exit(true));
   process.on('SIGINT', () => void exit(true));
   process.on('SIGHUP', () => undefined);

@@ -22,6 +22,8 @@ export interface SupervisorHooks {
 export interface RuntimeServer {
   /** Sends a notice to every connected client. */
   broadcast(n: Notice): void;
+  /** How many clients are connected now. */
+  clients(): number;
   close(): void;
 }
 
@@ -81,7 +83,7 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
   }
 
   await listenExclusively(server, socketPath);
-  return { broadcast, close: () => server.close() };
+  return { broadcast, clients: () => clients.size, close: () => server.close() };
 }
 
 /**

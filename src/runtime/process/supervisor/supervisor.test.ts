@@ -17,11 +17,20 @@ const clients: SupervisedRuntime[] = [];
 
 after(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
-  const pid = supervisorPid();
-  if (pid) {
-    process.kill(pid, 'SIGTERM');
-    await waitUntil(async () => !(await processStartTime(pid)));
-  }
+  // Every supervisor ever started on this state dir: the one serving, and any that several clients
+  // reconnecting at once started and that are still booting (they would take over once it is gone).
+  const ours = () => {
+    try {
+      return execFileSync('pgrep', ['-f', '--', `--state-dir=${stateDir}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  await waitUntil(() => {
+    const pids = ours();
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
+    return pids.length === 0;
+  });
   rmSync(dir, { recursive: true, force: true });
 });
 
