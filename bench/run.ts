@@ -625,7 +625,11 @@ async function main(): Promise<number> {
         ...(ARGS.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ARGS.heapSnapshot}`] : []),
       ];
       const ms = await a.start(['--max-pods=2000'], 30_000, nodeArgs, ARGS.bin);
-      scanner = new ProcScanner((c) => c === a.cmdline);
+      // Containers are forked by the runtime supervisor: before its exec a fork shows the supervisor's cmdline.
+      for (let i = 0; i < 100 && a.supervisorPid() === undefined; i++) await delay(50);
+      const sup = a.supervisorPid();
+      const supCmdline = sup === undefined ? undefined : readCmdline(sup);
+      scanner = new ProcScanner((c) => c === a.cmdline || c === supCmdline);
       scanner.scan();
       notes.push(`nodelet start (spawn → its socket answers /healthz): ${fmtMs(ms)}.`);
       startedOk = true;

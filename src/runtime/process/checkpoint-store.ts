@@ -29,6 +29,11 @@ const FORMAT_VERSION = 1;
  * The process runtime's checkpoints: one small JSON file per sandbox and per container under `dir`,
  * each replaced atomically. One file per record keeps a write O(1) with 1,000 pods, and a damaged file
  * costs one record, not the node's whole state.
+ *
+ * Not fsynced: they guard against the death of a process (nodelet's, the supervisor's), which the page
+ * cache survives. What fsync would add is surviving a power loss, after which every container is dead
+ * anyway and a record lost or emptied only means one fewer "exited" to report. Three fsyncs per pod
+ * made dropping 1,000 manifests take 15.6 s instead of a few.
  */
 export class CheckpointStore {
   /** Writes of one file run in order: a later state never loses the race to an earlier one. */
@@ -72,7 +77,7 @@ export class CheckpointStore {
     const data = JSON.stringify({ version: FORMAT_VERSION, ...record });
     return this.enqueue(file, async () => {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, data);
+      await writeFileAtomic(file, data, { durable: false });
     });
   }
 
