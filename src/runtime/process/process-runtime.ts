@@ -229,7 +229,7 @@ export class ProcessRuntime implements Runtime {
       }
     }
     const id = newId();
-    const c = this.track(
+    this.track(
       {
         id,
         sandboxId,
@@ -247,7 +247,7 @@ export class ProcessRuntime implements Runtime {
       },
       config,
     );
-    await this.opts.store?.saveContainer(this.record(c));
+    // Not checkpointed until it starts: a container that never ran is garbage after a crash anyway.
     return id;
   }
 
