@@ -59,3 +59,21 @@ test('keys are independent and forgotten by prefix', () => {
   assert.equal(b.current('pod1/a'), 0);
   assert.equal(b.current('pod2/a'), 1_000);
 });
+
+test('back-off entries survive a checkpoint: a restored entry keeps its delay and doubles from there', () => {
+  const clock = new FakeClock();
+  const a = new Backoff(clock, 10_000, 300_000);
+  let changes = 0;
+  a.onChange = () => changes++;
+  a.next('u/main');
+  a.next('u/main');
+  assert.equal(changes, 2);
+  const b = new Backoff(clock, 10_000, 300_000);
+  b.restore(JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<Backoff['snapshot']>);
+  assert.equal(b.current('u/main'), 20_000);
+  b.next('u/main');
+  assert.equal(b.current('u/main'), 40_000);
+  b.restore({ bad: { durationMs: Number.NaN, lastUpdate: 0 }, big: { durationMs: 10 ** 9, lastUpdate: clock.now() } });
+  assert.equal(b.current('bad'), 0);
+  assert.equal(b.current('big'), 300_000);
+});
