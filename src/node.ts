@@ -7,7 +7,8 @@ import type { LoadedConfig } from './config/types.js';
 import { createEventRecorder } from './events/recorder.js';
 import { createProbeManager } from './prober/index.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, NodeletError } from './errors.js';
+import { tryAbstractLock } from './util/abstract-lock.js';
 import { createNodeletMetrics } from './metrics/kubelet-metrics.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
@@ -41,6 +42,11 @@ export interface RunningNode {
 export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Promise<RunningNode> {
   const { config } = loaded;
   const { clock, logger } = env;
+  // Two nodelets on one root dir would share one runtime and stop each other's pods.
+  const rootLock = await tryAbstractLock('root-dir', config.rootDir);
+  if (!rootLock) {
+    throw new NodeletError('RootDirInUse', `another nodelet is running with --root-dir=${config.rootDir}: stop it first, or give this one its own --root-dir`);
+  }
   await mkdir(config.rootDir, { recursive: true });
   await mkdir(config.podLogsDir, { recursive: true });
 
@@ -191,6 +197,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       await backoffWriter.flush();
       await runtime.close();
       await servers.close();
+      rootLock.close();
     },
   };
 }

@@ -188,3 +188,19 @@ spec:
   assert.ok(c.state?.running);
   assert.equal(c.restartCount, 0);
 });
+
+test('a second nodelet on the same root dir refuses to start, and the first one is untouched', async (t) => {
+  const n = withNodelet(t);
+  const m = n.track(marker());
+  n.write('keep.yaml', sleepPod('keep', m));
+  await waitFor('the pod to run', () => pgrep(`sleep ${m}`).length === 1);
+  const [pid] = pgrep(`sleep ${m}`);
+  const second = new Nodelet();
+  t.after(() => second.stop());
+  second.start([`--root-dir=${n.rootDir}`]);
+  const code = await new Promise<number | null>((resolve) => second.proc!.once('exit', (c) => resolve(c)));
+  assert.equal(code, 1);
+  assert.match(second.output, /another nodelet is running with --root-dir=/);
+  assert.deepEqual(pgrep(`sleep ${m}`), [pid]);
+  assert.ok(containerOf(await n.pod('keep'))?.state?.running);
+});

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import path from 'node:path';
 import { unlink } from 'node:fs/promises';
 import { errorMessage, NodeletError } from '../../../errors.js';
+import { tryAbstractLock } from '../../../util/abstract-lock.js';
 import type { Logger } from '../../../util/log.js';
 import type { ProcessRuntime } from '../process-runtime.js';
 import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type Hello, type LogSettings, type Notice, type Request } from './protocol.js';
@@ -87,23 +86,13 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
 }
 
 /**
- * Listens on `socketPath`, once sure no other supervisor serves this state directory. The lock is a
- * Linux abstract-namespace socket named after the path: binding it is atomic and the kernel releases it
- * when its holder dies, however it dies, so a stale lock cannot exist and two supervisors started at
- * once cannot both win (a socket file alone cannot promise either).
+ * Listens on `socketPath`, once sure no other supervisor serves this state directory (see
+ * {@link tryAbstractLock}: a socket file alone can be stale, or won by two supervisors at once).
  */
 async function listenExclusively(server: Server, socketPath: string): Promise<void> {
-  const lock = createServer();
-  const name = `\0nodelet-supervisor:${createHash('sha256').update(path.resolve(socketPath)).digest('hex').slice(0, 32)}`;
-  try {
-    await listen(lock, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new NodeletError('SupervisorRunning', `a supervisor already serves ${socketPath}`);
-    }
-    throw err;
+  if (!(await tryAbstractLock('supervisor', socketPath))) {
+    throw new NodeletError('SupervisorRunning', `a supervisor already serves ${socketPath}`);
   }
-  lock.unref();
   // Ours now: a socket file left behind is a dead supervisor's.
   await unlink(socketPath).catch(() => undefined);
   await listen(server, socketPath);
