@@ -126,6 +126,16 @@ const errorCases: ErrorCase[] = [
     message: 'cycle',
   },
   {
+    // yaml's own line counter skips the line breaks inside tokens it cannot place (after `---{`).
+    name: 'errors after a broken document start keep their true lines',
+    input: '--- |\n  text\n---{\n  a: v1,\n  b: c,\n',
+    code: 'InvalidManifest',
+    message: 'Unexpected map-value-ind token',
+    line: 4,
+    column: 4,
+    allowList: true,
+  },
+  {
     name: 'a list item of another kind is refused with its position (http)',
     input: 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Service\n',
     code: 'UnsupportedKind',
@@ -359,6 +369,55 @@ describe('hostile input', () => {
     if (res.ok) return;
     assert.equal(res.errors[0]?.code, 'InvalidManifest');
     assert.match(res.errors[0]?.located ?? '', /^lol\.yaml:1:1: too many YAML alias expansions/);
+  });
+
+  it('checks the keys of a 30,000-key map in linear time', () => {
+    // yaml's own check compares each key with every earlier one: about 20 s for this map.
+    const keys = Array.from({ length: 30_000 }, (_, i) => `k${i}: ${i}`);
+    const started = performance.now();
+    const res = decodeManifest([...keys, 'k7: again'].join('\n'), 'wide.yaml');
+    assert.ok(performance.now() - started < 3000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.equal(res.ok, false);
+    if (res.ok) return;
+    assert.deepEqual(res.errors.map((e) => e.located), ['wide.yaml:30001:1: duplicate key "k7": map keys must be unique']);
+  });
+
+  it('lets merge keys and .nan keys repeat, as yaml does', () => {
+    const res = decodeManifest('a: &a {x: 1}\nb: &b {z: 2}\nc:\n  <<: *a\n  <<: *b\nd:\n  .nan: 1\n  .nan: 2\n', 'f.yaml');
+    assert.ok(res.ok, JSON.stringify(!res.ok && res.errors.map((e) => e.located)));
+    assert.deepEqual((res.objects[0]?.value as { c: unknown }).c, { x: 1, z: 2 });
+  });
+
+  it('refuses 10,000 aliases of one anchor quickly', () => {
+    // Looking each alias up by walking the whole document took about 20 s here.
+    const text = `a: &a 1\nb: [${Array<string>(10_000).fill('*a').join(', ')}]\n`;
+    const started = performance.now();
+    const res = decodeManifest(text, 'f.yaml');
+    assert.ok(performance.now() - started < 3000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.equal(res.ok, false);
+    if (res.ok) return;
+    assert.match(res.errors[0]?.message ?? '', /too many YAML alias expansions/);
+  });
+
+  it('keeps a syntax error short when the token it quotes is huge', () => {
+    const res = decodeManifest(`--- |\n  t\n---{\n  a: ${'x'.repeat(100_000)}\n`, 'f.yaml');
+    assert.equal(res.ok, false);
+    if (res.ok) return;
+    for (const e of res.errors) assert.ok(e.message.length <= 300, `${e.message.length} characters`);
+  });
+
+  it('sends no warning to stderr for a list used as a map key', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      decodeManifest('? [a]\n: 1\n', 'f.yaml');
+      // process.emitWarning fires on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
   });
 
   it('rejects absurdly deep nesting with a position', () => {

@@ -3,11 +3,11 @@
 // (sigs.k8s.io/yaml over go-yaml v2) speaks YAML 1.1: we parse as YAML 1.1 too, so `mode: 0644` is
 // octal and `<<` merge keys work, exactly as they do for the kubelet.
 
-import { isScalar, LineCounter, parseAllDocuments, visit, type Document, type Tags } from 'yaml';
+import { isAlias, isScalar, LineCounter, parseAllDocuments, visit, type Document, type Tags } from 'yaml';
 import { NodeletError } from '../errors.js';
 import type { Pod } from '../api/types.js';
 import { createLocator } from './locate.js';
-import { ManifestErrorCode, type Locate } from './field-errors.js';
+import { clip, ManifestErrorCode, type Locate } from './field-errors.js';
 import { NotJSONError, toPlainJSON } from './plain.js';
 import { isObj, own } from './read.js';
 
@@ -108,8 +108,9 @@ export function decodePods(bytes: Uint8Array | string, file: string, opts: Decod
       const p = path === '' ? { line: obj.line, column: obj.column } : obj.locate(path);
       return p ? { file, line: p.line, column: p.column, ...(path ? { field: path } : {}) } : { file };
     };
+    // clip: kind and apiVersion are quoted as written, whatever their length.
     const fail = (code: string, message: string, path: string) =>
-      errors.push(new NodeletError(code, message, { details: at(path) }));
+      errors.push(new NodeletError(code, clip(message), { details: at(path) }));
 
     const value = obj.value;
     if (!isObj(value)) {
@@ -247,15 +248,18 @@ function decodeDocuments(bytes: Uint8Array | string, file: string): DocumentsRes
     return { ok: false, errors: [err(`manifest nests lists or maps more than ${MAX_FLOW_DEPTH} levels deep`, positionOf(text, deep))] };
   }
 
-  const lineCounter = new LineCounter();
+  const lineCounter = countLines(text);
   let docs: Document.Parsed[];
   try {
     const parsed = parseAllDocuments(text, {
-      lineCounter,
       version: '1.1',
       customTags: withoutTimestamp,
-      uniqueKeys: true,
+      // Checked by duplicateKeys instead: yaml compares each key with every earlier one, which takes
+      // minutes on a map of 100,000 keys.
+      uniqueKeys: false,
       prettyErrors: false,
+      // yaml's warnings (a list used as a map key) go to process.emitWarning: stderr, outside our logs.
+      logLevel: 'error',
     });
     // An empty stream (nothing, or only comments) still carries stream-level errors.
     if (!Array.isArray(parsed) || parsed.length === 0) {
@@ -272,7 +276,8 @@ function decodeDocuments(bytes: Uint8Array | string, file: string): DocumentsRes
 
   const errors: NodeletError[] = [];
   for (const doc of docs) {
-    for (const e of doc.errors) {
+    const found = [...doc.errors, ...duplicateKeys(doc)].sort((a, b) => a.pos[0] - b.pos[0]);
+    for (const e of found) {
       if (errors.length < MAX_SYNTAX_ERRORS) errors.push(syntaxError(e, text, lineCounter, file));
     }
   }
@@ -303,11 +308,18 @@ function decodeDocuments(bytes: Uint8Array | string, file: string): DocumentsRes
 }
 
 // `*name` before (or without) its `&name`: yaml reports it only when converting; we want its position.
+// One walk in document order, the order in which yaml resolves aliases (Alias.resolve walks the whole
+// document for each alias: quadratic with thousands of aliases).
 function unresolvedAliases(doc: Document.Parsed, lineCounter: LineCounter, file: string): NodeletError[] {
   const out: NodeletError[] = [];
+  const anchors = new Set<string>();
   visit(doc, {
-    Alias(_, node) {
-      if (node.resolve(doc) !== undefined || out.length >= MAX_SYNTAX_ERRORS) return;
+    Node(_, node) {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.add(node.anchor);
+        return;
+      }
+      if (anchors.has(node.source) || out.length >= MAX_SYNTAX_ERRORS) return;
       const lp = lineCounter.linePos(node.range?.[0] ?? 0);
       out.push(
         new NodeletError(
@@ -319,6 +331,35 @@ function unresolvedAliases(doc: Document.Parsed, lineCounter: LineCounter, file:
     },
   });
   return out;
+}
+
+// Keys repeated in one map, as yaml's uniqueKeys reports them (scalar keys equal by value, each at the
+// repeated key), with a Set per map so that it stays linear.
+function duplicateKeys(doc: Document.Parsed): { code: string; message: string; pos: [number, number] }[] {
+  const out: { code: string; message: string; pos: [number, number] }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        if (!isScalar(key)) continue;
+        // yaml compares with ===, under which NaN (`.nan`) is not equal to itself.
+        if (typeof key.value === 'number' && Number.isNaN(key.value)) continue;
+        if (!seen.has(key.value)) seen.add(key.value);
+        else if (key.range) out.push({ code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [key.range[0], key.range[1]] });
+      }
+    },
+  });
+  return out;
+}
+
+// Line starts from the text itself: the LineCounter that yaml's parser fills misses the line breaks
+// inside the tokens it cannot use (a `---{` line and what follows it), which shifts every later
+// position of a broken file.
+function countLines(text: string): LineCounter {
+  const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  return lc;
 }
 
 function toJSMessage(cause: unknown): string {
@@ -348,7 +389,8 @@ function syntaxError(
     message = 'manifest is nested too deeply';
   } else {
     const indentation = e.code === 'BAD_INDENT' || /without - indicator|indent/i.test(e.message);
-    message = `syntax error: ${firstLine(e.message)}${indentation ? ' (check the indentation)' : ''}`;
+    // yaml quotes the offending token, which may be a multi-MB scalar.
+    message = `syntax error: ${clip(firstLine(e.message), 200)}${indentation ? ' (check the indentation)' : ''}`;
   }
   return new NodeletError(ManifestErrorCode.InvalidManifest, message, {
     cause: e,

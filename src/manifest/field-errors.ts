@@ -28,6 +28,16 @@ export interface Position {
 /** Maps a field path such as `spec.containers[1].name` to where it is in the source, if known. */
 export type Locate = (fieldPath: string) => Position | undefined;
 
+/**
+ * `s` if at most `max` characters, else its start and end around an ellipsis. Messages quote what
+ * the user wrote, which can be a multi-MB key or scalar, and they end up in logs and pod events.
+ */
+export function clip(s: string, max = 1000): string {
+  if (s.length <= max) return s;
+  const tail = Math.floor(max / 3);
+  return `${s.slice(0, max - tail - 1)}…${s.slice(s.length - tail)}`;
+}
+
 /** Renders a value the way field.Error does (`%q` for strings), shortened for very long values. */
 export function formatValue(value: unknown): string {
   let s: string;
@@ -63,10 +73,11 @@ export class FieldErrors {
       // A locator bug must not hide the validation error itself.
       pos = undefined;
     }
+    // A field path holds map keys as written: clipped like the message.
     const details = pos
-      ? { file: this.file, line: pos.line, column: pos.column, field }
-      : { file: this.file, field };
-    this.errors.push(new NodeletError(ManifestErrorCode.FailedValidation, message, { details }));
+      ? { file: this.file, line: pos.line, column: pos.column, field: clip(field) }
+      : { file: this.file, field: clip(field) };
+    this.errors.push(new NodeletError(ManifestErrorCode.FailedValidation, clip(message), { details }));
     this.fields.add(field);
   }
 

@@ -193,6 +193,39 @@ describe('loadPodManifest warnings', () => {
     assert.deepEqual(broken.warnings, []);
   });
 
+  it('locates an unknown key that ends in brackets', () => {
+    // The path `…[a][]` reads back as the empty key, and indexOf('') finds the empty string at the
+    // end of the line over and over: this hung. (A path cannot name such a key: the warning points
+    // at the container.)
+    const res = loadPodManifest(podWith('containers:\n- name: c\n  image: busybox\n  "a][": 1'), loadOpts());
+    assert.ok(res.ok);
+    assert.deepEqual(res.warnings.map((w) => w.located), ['web.yaml:7:5: unknown field "spec.containers[0].a]["']);
+  });
+
+  it('locates a multi-MB unknown key without building a RegExp of it', () => {
+    // `new RegExp(key)` threw "Regular expression too large" out of loadPodManifest.
+    const key = 'x'.repeat(1 << 20);
+    const text = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' }, spec: { containers: [{ name: 'c', image: 'b' }], [key]: 1 } });
+    const res = loadPodManifest(text, loadOpts());
+    assert.ok(res.ok);
+    assert.equal(res.warnings.length, 1);
+    assert.equal(res.warnings[0]?.details.line, 1);
+    assert.ok((res.warnings[0]?.message.length ?? 0) <= 1000);
+  });
+
+  it('reports 20,000 unknown fields of a one-line JSON manifest quickly, suggesting for the first ones', () => {
+    const spec: Record<string, unknown> = { containers: [{ name: 'c', image: 'b' }] };
+    for (let i = 0; i < 20_000; i++) spec[`hostNetwor${i}`] = true;
+    const started = performance.now();
+    const res = loadPodManifest(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' }, spec }), loadOpts());
+    // A search of the whole line per field, and an edit distance per field, took over a minute.
+    assert.ok(performance.now() - started < 3000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.ok(res.ok);
+    assert.equal(res.warnings.length, 20_000);
+    assert.match(res.warnings[0]?.located ?? '', /^web\.yaml:1:\d+: unknown field "spec\.hostNetwor0" \(did you mean "hostNetwork"\?\)$/);
+    assert.equal(res.warnings[19_999]?.message, 'unknown field "spec.hostNetwor19999"');
+  });
+
   it('locates keys past a byte-order mark and CRLF line ends', () => {
     const text = '\uFEFF' + podWith('containers:\n- {name: c, image: busybox, comand: [sh]}').replace(/\n/g, '\r\n');
     const res = loadPodManifest(Buffer.from(text, 'utf8'), loadOpts());

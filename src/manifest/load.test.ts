@@ -60,6 +60,23 @@ describe('loadPodManifest', () => {
     assert.match(res.errors[0]?.located ?? '', /^web\.yaml:4:9: metadata\.name: Invalid value: .*must be no more than 229 characters/);
   });
 
+  it('keeps messages short when a kind or a key is megabytes long', () => {
+    const big = 'x'.repeat(1 << 20);
+    const texts = [
+      `apiVersion: v1\nkind: ${big}\n`,
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', labels: { [big]: 1 } }, spec: { containers: [{ name: 'a', image: 'b' }] } }),
+    ];
+    for (const text of texts) {
+      const res = loadPodManifest(text, loadOpts());
+      assert.equal(res.ok, false);
+      if (res.ok) continue;
+      for (const e of res.errors) {
+        assert.ok(e.message.length <= 1000, `${e.message.length} characters`);
+        assert.ok(String(e.details.field ?? '').length <= 1000);
+      }
+    }
+  });
+
   it('refuses an empty file', () => {
     const res = loadPodManifest('', loadOpts());
     assert.deepEqual(res.ok ? [] : res.errors.map((e) => e.located), ['web.yaml: no pod in file']);

@@ -48,6 +48,22 @@ export function createLocator(doc: Document, root: Node | null | undefined, line
     const range = (n as { range?: [number, number, number] } | null)?.range;
     return range ? range[0] : undefined;
   };
+  // Pairs of each map by key text, built on first use: a validator may look up every key of a map
+  // (30,000 bad labels), and a scan per lookup made that quadratic.
+  const indexes = new WeakMap<object, Map<string, Pair>>();
+  const pairOf = (map: { items: Pair[] }, name: string): Pair | undefined => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = keyText(p.key);
+        // The first pair of a key wins, as Array.find did.
+        if (k !== undefined && !index.has(k)) index.set(k, p);
+      }
+      indexes.set(map, index);
+    }
+    return index.get(name);
+  };
   return (fieldPath: string) => {
     let node: unknown = resolve(doc, root);
     let fallback: number | undefined = nodeStart(node);
@@ -58,7 +74,7 @@ export function createLocator(doc: Document, root: Node | null | undefined, line
       let mapKey: unknown;
       if (isMap(node)) {
         const name = 'key' in seg ? seg.key : String(seg.index);
-        const pair = node.items.find((p: Pair) => keyText(p.key) === name);
+        const pair = pairOf(node, name);
         if (pair) {
           next = pair.value;
           keyNode = pair.key;
