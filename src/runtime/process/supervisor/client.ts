@@ -95,8 +95,10 @@ export class SupervisedRuntime implements Runtime {
     this.attach(socket);
     const hello = (await this.call('hello')) as Hello;
     if (hello.protocol !== PROTOCOL_VERSION) {
+      this.closed = true;
+      this.socket?.destroy();
       throw new NodeletError(
-        'RuntimeUnavailable',
+        'RuntimeVersionMismatch',
         `the running supervisor (pid ${hello.pid}) speaks protocol ${hello.protocol}, this nodelet ${PROTOCOL_VERSION}: ` +
           `stop it (kill -TERM ${hello.pid} stops its containers) or run the matching nodelet`,
       );
