@@ -12,17 +12,22 @@ export async function tryAbstractLock(kind: string, key: string): Promise<Server
   const name = `\0nodelet-${kind}:${createHash('sha256').update(path.resolve(key)).digest('hex').slice(0, 32)}`;
   const lock = createServer();
   try {
-    await new Promise<void>((resolve, reject) => {
-      lock.once('error', reject);
-      lock.listen(name, () => {
-        lock.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(lock, name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return undefined;
     throw err;
   }
   lock.unref();
   return lock;
+}
+
+/** `server.listen(where)` as a promise: rejects with the listen error (EADDRINUSE…) instead of emitting it. */
+export function listen(server: Server, where: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

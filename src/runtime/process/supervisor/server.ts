@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import { errorMessage, NodeletError } from '../../../errors.js';
-import { tryAbstractLock } from '../../../util/abstract-lock.js';
+import { listen, tryAbstractLock } from '../../../util/abstract-lock.js';
 import type { Logger } from '../../../util/log.js';
 import type { ProcessRuntime } from '../process-runtime.js';
 import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type Hello, type LogSettings, type Notice, type Request } from './protocol.js';
@@ -96,14 +96,4 @@ async function listenExclusively(server: Server, socketPath: string): Promise<vo
   // Ours now: a socket file left behind is a dead supervisor's.
   await unlink(socketPath).catch(() => undefined);
   await listen(server, socketPath);
-}
-
-function listen(server: Server, where: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
