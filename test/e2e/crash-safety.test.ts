@@ -2,11 +2,11 @@
 // containers live in the runtime supervisor and a restarted nodelet adopts them.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from '../../src/api/types.js';
-import { isAlive, marker, Nodelet, pgrep, sleepPod, waitFor } from './harness.js';
+import { countedLines, isAlive, marker, Nodelet, pgrep, sleepPod, waitFor } from './harness.js';
 
 function withNodelet(t: { after: (fn: () => Promise<void>) => void }, args: string[] = []): Nodelet {
   const n = new Nodelet();
@@ -27,29 +27,26 @@ spec:
 `;
 }
 
-/** Pids of processes whose command line contains `text`. */
+/**
+ * Pids of processes whose command line contains `text`, leaving out their own children: a fork of the
+ * counter's shell (for `sleep 0.02`) shows the shell's command line until it execs.
+ */
 function pgrepAny(text: string): number[] {
+  let pids: number[];
   try {
-    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    pids = execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
-}
-
-/** The numbers a counter pod wrote, from every log file of its container (rotated ones included). */
-function counted(n: Nodelet, pod: string): number[] {
-  const podDir = readdirSync(n.logsDir).find((d) => d.startsWith(`default_${pod}-testnode_`));
-  if (!podDir) return [];
-  const dir = path.join(n.logsDir, podDir, 'main');
-  const files = readdirSync(dir).filter((f) => /^\d+\.log(\.\d{8}-\d{6})?$/.test(f));
-  const out: number[] = [];
-  for (const f of files.sort((a, b) => (a.length === b.length ? a.localeCompare(b) : b.length - a.length))) {
-    for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-      const m = / stdout F n=(\d+)$/.exec(line);
-      if (m) out.push(Number(m[1]));
+  const parentOf = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return 0;
     }
-  }
-  return out;
+  };
+  return pids.filter((pid) => !pids.includes(parentOf(pid)));
 }
 
 function assertContiguous(numbers: number[]): void {
@@ -73,8 +70,8 @@ test('kill -9 of nodelet: containers keep running and logging, a restart adopts 
   });
   const [pid] = pgrepAny(m);
   await n.kill('SIGKILL');
-  const loggedAtKill = counted(n, 'counter').length;
-  await waitFor('lines logged while nodelet is down', () => counted(n, 'counter').length > loggedAtKill + 10);
+  const loggedAtKill = countedLines(n, 'counter').length;
+  await waitFor('lines logged while nodelet is down', () => countedLines(n, 'counter').length > loggedAtKill + 10);
   assert.deepEqual(pgrepAny(m), [pid]);
 
   n.start();
@@ -84,8 +81,8 @@ test('kill -9 of nodelet: containers keep running and logging, a restart adopts 
   assert.equal(after.restartCount, 0);
   assert.equal(after.state!.running!.startedAt, before.state!.running!.startedAt);
   assert.deepEqual(pgrepAny(m), [pid], 'the container was restarted or duplicated');
-  await waitFor('more lines', () => counted(n, 'counter').length > loggedAtKill + 20);
-  assertContiguous(counted(n, 'counter'));
+  await waitFor('more lines', () => countedLines(n, 'counter').length > loggedAtKill + 20);
+  assertContiguous(countedLines(n, 'counter'));
   assert.match(n.output, /Adopted the pod from the runtime/);
 });
 

@@ -7,11 +7,10 @@
 // NODELET_FAULT_SEED replays a run (the seed is printed).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
-import { marker, Nodelet, waitFor } from './harness.js';
+import { countedLines, marker, Nodelet, waitFor } from './harness.js';
 
 const ITERATIONS = Number(process.env.NODELET_FAULT_ITERATIONS ?? 6);
 const SEED = Number(process.env.NODELET_FAULT_SEED ?? Date.now() % 2 ** 31);
@@ -47,38 +46,31 @@ const SLEEPER = 'while :; do sleep 5; done';
 const CRASHER = 'echo up; sleep 0.3; exit 1';
 
 /** Every process's pid and command line, in one call: which markers run, and how many times. */
-function processes(): { pid: number; args: string }[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+interface Proc {
+  pid: number;
+  ppid: number;
+  args: string;
+}
+
+function processes(): Proc[] {
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean)
     .map((l) => {
-      const m = /^\s*(\d+)\s+(.*)$/.exec(l)!;
-      return { pid: Number(m[1]), args: m[2]! };
+      const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
+      return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! };
     });
 }
 
-/** Main processes (`sh -c <script> <mark>`) of a marker; children of a script are not counted. */
-const running = (ps: { pid: number; args: string }[], mark: string) => ps.filter((p) => p.args.startsWith('sh -c ') && p.args.endsWith(` ${mark}`));
-
-/** The numbers the counter wrote, across its current and rotated (maybe gzipped) log files, in order. */
-function counted(n: Nodelet): number[] {
-  const podDir = readdirSync(n.logsDir).find((d) => d.startsWith('default_counter-testnode_'));
-  if (!podDir) return [];
-  const dir = path.join(n.logsDir, podDir, 'main');
-  const files = readdirSync(dir).filter((f) => /^0\.log(\.\d{8}-\d{6}(\.gz)?)?$/.test(f));
-  // Rotated files by their stamp, oldest first; the live file last.
-  files.sort((a, b) => (a === '0.log' ? 1 : b === '0.log' ? -1 : a.localeCompare(b)));
-  const out: number[] = [];
-  for (const f of files) {
-    let raw = readFileSync(path.join(dir, f));
-    if (f.endsWith('.gz')) raw = gunzipSync(raw);
-    for (const line of raw.toString('utf8').split('\n')) {
-      const m = / stdout F n=(\d+)$/.exec(line);
-      if (m) out.push(Number(m[1]));
-    }
-  }
-  return out;
-}
+/**
+ * Main processes (`sh -c <script> <mark>`) of a marker. The script's own children are not counted:
+ * a fork of the shell (for `sleep 0.02`) shows the shell's command line until it execs.
+ */
+const running = (ps: Proc[], mark: string) => {
+  const all = ps.filter((p) => p.args.startsWith('sh -c ') && p.args.endsWith(` ${mark}`));
+  const pids = new Set(all.map((p) => p.pid));
+  return all.filter((p) => !pids.has(p.ppid));
+};
 
 test(`${ITERATIONS} SIGKILLs of nodelet at random moments leave every pod as the manifests say`, { timeout: 30 * 60_000 }, async (t) => {
   const random = prng(SEED);
@@ -195,7 +187,7 @@ test(`${ITERATIONS} SIGKILLs of nodelet at random moments leave every pod as the
   });
   check('end');
   await sampleRestarts();
-  const lines = counted(n);
+  const lines = countedLines(n, 'counter');
   const elapsed = (Date.now() - startedAt) / 1000;
   t.diagnostic(
     `${kills} kills in ${elapsed.toFixed(1)} s, ${samples} invariant samples, crashy restarts ${lastCrashRestarts}, counter lines ${lines.length}, ` +

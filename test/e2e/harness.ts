@@ -3,11 +3,12 @@
  * dirs, and waits for conditions (never for fixed times). Every process a test starts is stopped.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { Pod } from '../../src/api/types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -225,4 +226,31 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The numbers a counter container (`echo n=$i` in a loop) wrote to stdout, in file order: every log
+ * file of the pod's container `main`, rotated ones (gzipped or not) by their stamp before the live one.
+ */
+export function countedLines(n: Nodelet, pod: string): number[] {
+  const podDir = readdirSync(n.logsDir).find((d) => d.startsWith(`default_${pod}-${NODE}_`));
+  if (!podDir) return [];
+  const dir = path.join(n.logsDir, podDir, 'main');
+  const files = readdirSync(dir).filter((f) => /^\d+\.log(\.\d{8}-\d{6}(\.gz)?)?$/.test(f));
+  // By attempt, then a rotation's stamp; the live file (no stamp) last.
+  const key = (f: string) => {
+    const [attempt, , stamp] = f.split('.');
+    return `${attempt!.padStart(6, '0')}.${stamp ?? '~'}`;
+  };
+  files.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const out: number[] = [];
+  for (const f of files) {
+    let raw = readFileSync(path.join(dir, f));
+    if (f.endsWith('.gz')) raw = gunzipSync(raw);
+    for (const line of raw.toString('utf8').split('\n')) {
+      const m = / stdout F n=(\d+)$/.exec(line);
+      if (m) out.push(Number(m[1]));
+    }
+  }
+  return out;
 }
