@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { homedir, networkInterfaces } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir, networkInterfaces, totalmem } from 'node:os';
 import path from 'node:path';
 import type { Pod } from './api/types.js';
 import { toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig } from './config/types.js';
+import { parseResolvConf } from './container/dns-config.js';
 import { createEventRecorder } from './events/recorder.js';
 import { createProbeManager } from './prober/index.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.js';
@@ -21,6 +22,7 @@ import { createFileSource, type FileSource } from './sources/file-source.js';
 import { createHttpSource } from './sources/http-source.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
+import { createVolumeManager } from './volumes/volume-manager.js';
 
 /** What the process environment gives the node: the only place `process.env` is read is the CLI. */
 export interface NodeEnvironment {
@@ -76,6 +78,14 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     logger.warn({ err: errorMessage(err) }, 'Cannot write the back-off checkpoint'),
   );
   const hostIP = detectHostIP();
+  const node = {
+    nodeName: config.nodeName,
+    hostIP,
+    podIP: hostIP,
+    memoryCapacityBytes: totalmem(),
+    // The kubelet's --resolv-conf default: what pods get under dnsPolicy Default (and ClusterFirst, with no cluster DNS).
+    hostDns: parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')),
+  };
   const events = createEventRecorder(clock);
   const metrics = createNodeletMetrics();
   const stopCountingStarts = runtime.onContainerEvent((e) => {
@@ -88,7 +98,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     logger,
     events,
     probes,
-    node: { nodeName: config.nodeName, hostIP, podIP: hostIP },
+    node,
+    volumes: createVolumeManager(config.rootDir, node),
     podLogsDir: config.podLogsDir,
     maxPods: config.maxPods,
     syncFrequencyMs: config.syncFrequencyMs,

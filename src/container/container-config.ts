@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { Container, Pod } from '../api/types.js';
 import { NodeletError } from '../errors.js';
-import type { ContainerConfig, EnvPair, PodSandboxConfig } from '../runtime/types.js';
+import type { ContainerConfig, DnsConfig, EnvPair, Mount, PodSandboxConfig, PortMapping } from '../runtime/types.js';
+import { podDnsConfig } from './dns-config.js';
 import { expand } from './expansion.js';
+import { containerResources } from './linux-resources.js';
+import { containerSecurity, sandboxLinux } from './security-context.js';
 
 /** Node facts a container's environment can refer to through fieldRef. */
 export interface NodeFacts {
@@ -10,10 +13,14 @@ export interface NodeFacts {
   hostIP: string;
   /** Host network only on the process runtime, so the pod IP is the host IP. */
   podIP: string;
+  /** For the burstable OOM score (qos/policy.go). */
+  memoryCapacityBytes: number;
+  /** The host's resolv.conf: what pods get under dnsPolicy Default, and ClusterFirst without cluster DNS. */
+  hostDns: DnsConfig;
 }
 
 /** The sandbox config of a pod: the CRI PodSandboxConfig the kubelet builds (kuberuntime_sandbox.go). */
-export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number): PodSandboxConfig {
+export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number, node: NodeFacts): PodSandboxConfig {
   const meta = pod.metadata!;
   const hostNetwork = pod.spec?.hostNetwork ?? false;
   return {
@@ -28,7 +35,22 @@ export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number): Po
     // The pod itself rides along: a restarted nodelet must be able to stop it with its own grace period
     // and preStop hooks after its manifest has gone (the kubelet keeps these in container labels).
     annotations: { ...(meta.annotations ?? {}), [SANDBOX_POD_ANNOTATION]: JSON.stringify(pod) },
+    dnsConfig: podDnsConfig(pod, node.hostDns),
+    portMappings: portMappings(pod),
+    linux: sandboxLinux(pod),
   };
+}
+
+/** The hostPorts of every container (kuberuntime_sandbox.go: containerPorts with a hostPort). */
+function portMappings(pod: Pod): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      out.push({ protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'], containerPort: p.containerPort, hostPort: p.hostPort, hostIP: p.hostIP ?? '' });
+    }
+  }
+  return out;
 }
 
 /** The sandbox annotation holding the pod the sandbox was created for. */
@@ -52,7 +74,7 @@ export function podOfSandbox(annotations: Record<string, string>): Pod | undefin
  * generateContainerConfig + kubelet_pods.go makeEnvironmentVariables). Throws CreateContainerConfigError
  * for a reference it cannot resolve.
  */
-export function containerConfig(pod: Pod, container: Container, attempt: number, node: NodeFacts): ContainerConfig {
+export function containerConfig(pod: Pod, container: Container, attempt: number, node: NodeFacts, mounts: Mount[] = []): ContainerConfig {
   const env = resolveEnv(pod, container, node);
   const values = new Map(env.map((e) => [e.name, e.value]));
   const lookup = (n: string) => values.get(n);
@@ -72,6 +94,12 @@ export function containerConfig(pod: Pod, container: Container, attempt: number,
       'io.kubernetes.container.name': container.name,
     },
     annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
+    mounts,
+    resources: containerResources(pod, container, node.memoryCapacityBytes),
+    security: containerSecurity(pod, container),
+    stdin: container.stdin ?? false,
+    stdinOnce: container.stdinOnce ?? false,
+    tty: container.tty ?? false,
   };
 }
 

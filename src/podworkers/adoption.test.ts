@@ -7,6 +7,7 @@ import { sandboxConfig } from '../container/container-config.js';
 import { createEventRecorder } from '../events/recorder.js';
 import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
+import { createVolumeManager } from '../volumes/volume-manager.js';
 import type { ContainerInfo } from '../runtime/types.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
@@ -15,13 +16,15 @@ import { createPodWorkers } from './pod-workers.js';
 
 function newNodelet(clock: FakeClock, runtime: FakeRuntime) {
   const events = createEventRecorder(clock);
+  const node = { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } };
   return createPodWorkers({
     runtime,
     clock,
     logger: silentLogger(),
     events,
     probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1' },
+    node,
+    volumes: createVolumeManager('/nonexistent-root', node),
     podLogsDir: '/nonexistent',
     maxPods: 10,
     syncFrequencyMs: 60_000,
@@ -113,7 +116,7 @@ test('a pod edited while nodelet was down: the old version stops before the new 
 
 test('adoption keeps the newest sandbox and the two latest started attempts, and drops the rest', () => {
   const p = pod('p', 'u');
-  const sb = (id: string, createdAt: number) => ({ id, uid: 'u', name: 'p', namespace: 'default', attempt: 0, ready: true, createdAt, logDirectory: '/l', annotations: sandboxConfig(p, '/l', 0).annotations });
+  const sb = (id: string, createdAt: number) => ({ id, uid: 'u', name: 'p', namespace: 'default', attempt: 0, ready: true, createdAt, logDirectory: '/l', annotations: sandboxConfig(p, '/l', 0, { nodeName: 'n', hostIP: '', podIP: '', memoryCapacityBytes: 1, hostDns: { servers: [], searches: [], options: [] } }).annotations });
   const c = (id: string, sandboxId: string, attempt: number, state: ContainerInfo['state']): ContainerInfo => ({
     id, sandboxId, name: 'main', attempt, state, image: '', createdAt: attempt, startedAt: 0, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath: '',
   });

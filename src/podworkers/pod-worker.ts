@@ -3,11 +3,12 @@ import { containerConfig, sandboxConfig, type NodeFacts } from '../container/con
 import { errorMessage, NodeletError } from '../errors.js';
 import type { EventRecorder, PodEvent } from '../events/recorder.js';
 import { runLifecycleHandler, type ProbeManager, type UnhealthyEvent } from '../prober/index.js';
-import type { ContainerInfo, Runtime } from '../runtime/types.js';
+import type { ContainerInfo, ImageService, PodSandboxConfig, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
 import type { ContainerView } from '../status/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { containerMounts, type PodVolumes, type VolumeManager } from '../volumes/volume-manager.js';
 import type { AdoptionPlan } from './adoption.js';
 import type { Backoff } from './backoff.js';
 import { gracePeriodSeconds, MINIMUM_GRACE_PERIOD_SECONDS, shouldRestart } from './restart-policy.js';
@@ -21,6 +22,7 @@ export interface WorkerDeps {
   logger: Logger;
   node: NodeFacts;
   podLogsDir: string;
+  volumes: VolumeManager;
   events: EventRecorder;
   probes: ProbeManager;
   /** Called after each sync with how long it took, for metrics. */
@@ -37,6 +39,10 @@ export class PodWorker {
   private current: WorkerState;
   private pod: Pod;
   private sandboxId: string | undefined;
+  /** The pod's own IP when its sandbox has one (CRI pod network); else the node's. */
+  private podIP: string | undefined;
+  /** Host paths of the pod's volumes, set up before the sandbox; undefined until then (or after an update). */
+  private volumes: PodVolumes | undefined;
   private readonly views = new Map<string, ContainerView>();
   private startTime = 0;
   private terminalPhase: 'Succeeded' | 'Failed' | undefined;
@@ -101,6 +107,8 @@ export class PodWorker {
   /** A new version of the same pod (same UID): labels or annotations changed. */
   update(pod: Pod): void {
     this.pod = pod;
+    // Labels and annotations feed downwardAPI volumes: write them again on the next sync.
+    this.volumes = undefined;
     this.kick();
   }
 
@@ -144,7 +152,7 @@ export class PodWorker {
         containers,
         startTime: this.startTime,
         hostIP: this.deps.node.hostIP,
-        podIP: this.deps.node.podIP,
+        podIP: this.podIP ?? this.deps.node.podIP,
         rejected,
         terminalPhase: this.terminalPhase,
         terminating: this.current.kind === 'terminating' || this.current.kind === 'terminated',
@@ -174,6 +182,7 @@ export class PodWorker {
    */
   private adopt(plan: AdoptionPlan): void {
     this.sandboxId = plan.sandbox.id;
+    this.podIP = plan.sandbox.ip;
     this.startTime = plan.sandbox.createdAt;
     this.firstStartReported = true;
     for (const v of plan.views) this.views.set(v.name, v);
@@ -197,7 +206,7 @@ export class PodWorker {
     for (const v of this.views.values()) {
       const spec = specs.find((c) => c.name === v.name);
       if (spec && v.current?.state === 'running' && chores.probe.includes(v.current.id)) {
-        this.deps.probes.addContainer(this.pod, spec, v.current.id, v.current.startedAt);
+        this.deps.probes.addContainer(this.pod, spec, v.current.id, v.current.startedAt, this.podIP);
       }
     }
   }
@@ -258,9 +267,11 @@ export class PodWorker {
   /** One convergence pass (the kubelet's SyncPod + computePodActions). */
   private async syncPod(): Promise<void> {
     const { runtime } = this.deps;
+    if (!(await this.setUpVolumes())) return;
     if (!this.sandboxId) {
-      this.sandboxId = await runtime.runPodSandbox(sandboxConfig(this.pod, this.deps.podLogsDir, 0));
+      this.sandboxId = await runtime.runPodSandbox(this.sandboxConfig());
       this.startTime = this.deps.clock.now();
+      this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
     }
     await this.killUnhealthy();
     await this.refresh();
@@ -306,6 +317,33 @@ export class PodWorker {
 
     const phase = computePhase(this.pod, [...this.views.values()]);
     if (phase === 'Succeeded' || phase === 'Failed') await this.finishPod(phase);
+  }
+
+  private sandboxConfig(): PodSandboxConfig {
+    return sandboxConfig(this.pod, this.deps.podLogsDir, 0, this.deps.node);
+  }
+
+  /**
+   * Makes the pod's volumes ready before anything starts (the kubelet's WaitForAttachAndMount). A
+   * failure (a hostPath of the wrong type) is a FailedMount event and a retry with back-off.
+   */
+  private async setUpVolumes(): Promise<boolean> {
+    if (this.volumes) return true;
+    const key = `${this.uid}/volumes`;
+    if ((this.retryAt.get(key) ?? 0) > this.deps.clock.now()) return false;
+    try {
+      this.volumes = await this.deps.volumes.setUp(this.pod);
+      this.retryAt.delete(key);
+      return true;
+    } catch (err) {
+      this.event(undefined, 'Warning', 'FailedMount', errorMessage(err));
+      this.log.warn({ err: errorMessage(err) }, 'Cannot set up volumes');
+      const wait = this.deps.backoff.current(key) || this.deps.backoff.initialMs;
+      this.deps.backoff.next(key);
+      this.retryAt.set(key, this.deps.clock.now() + wait);
+      this.wakeIn(wait);
+      return false;
+    }
   }
 
   /** Reaches a terminal phase: it sticks, and what still runs (sidecars) is stopped. */
@@ -358,12 +396,16 @@ export class PodWorker {
   private async start(v: ContainerView, c: Container): Promise<void> {
     const { runtime } = this.deps;
     // A sync kicked by something else (another container, a probe) must not retry a failed create early.
-    if ((this.retryAt.get(c.name) ?? 0) > this.deps.clock.now()) return;
+    if ((this.retryAt.get(c.name) ?? 0) > this.deps.clock.now()) {
+      if (v.waiting?.reason === 'ErrImagePull') v.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` };
+      return;
+    }
     this.retryAt.delete(c.name);
+    if (runtime.images && !(await this.ensureImage(runtime.images, v, c))) return;
     const attempt = v.current && v.current.state !== 'created' ? v.restartCount + 1 : v.restartCount;
     let id: string;
     try {
-      const config = containerConfig(this.pod, c, attempt, this.deps.node);
+      const config = containerConfig(this.pod, c, attempt, this.deps.node, await containerMounts(c, this.volumes ?? new Map()));
       id = await runtime.createContainer(this.sandboxId!, config);
     } catch (err) {
       const reason = err instanceof NodeletError ? err.code : 'CreateContainerError';
@@ -392,11 +434,47 @@ export class PodWorker {
     v.current = await runtime.containerStatus(id);
     this.event(v, 'Normal', 'Started', `Started container ${c.name}`);
     if (c.lifecycle?.postStart && !(await this.postStart(v, c, id))) return;
-    if (v.current?.state === 'running') this.deps.probes.addContainer(this.pod, c, id, v.current.startedAt);
+    if (v.current?.state === 'running') this.deps.probes.addContainer(this.pod, c, id, v.current.startedAt, this.podIP);
     if (!this.firstStartReported) {
       this.firstStartReported = true;
       this.deps.onFirstStart?.(this.pod, (this.deps.clock.now() - this.addedAt) / 1000);
     }
+  }
+
+  /**
+   * Makes sure the container's image is on the node, per its imagePullPolicy (images/image_manager.go
+   * EnsureImageExists). A failed pull waits as ErrImagePull, then ImagePullBackOff until its back-off
+   * has passed; the image back-off is its own, so a slow registry does not lengthen crash back-offs.
+   */
+  private async ensureImage(images: ImageService, v: ContainerView, c: Container): Promise<boolean> {
+    const image = c.image ?? '';
+    const policy = c.imagePullPolicy ?? 'IfNotPresent';
+    let present;
+    try {
+      present = await images.imageStatus(image);
+    } catch (err) {
+      this.setWaiting(v, 'ErrImagePull', `Failed to inspect image "${image}": ${errorMessage(err)}`, `${this.uid}/image:${image}`);
+      return false;
+    }
+    if (present && policy !== 'Always') {
+      this.event(v, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+      return true;
+    }
+    if (!present && policy === 'Never') {
+      this.setWaiting(v, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`, `${this.uid}/image:${image}`);
+      return false;
+    }
+    this.event(v, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    const t0 = this.deps.clock.now();
+    try {
+      await images.pullImage(image, this.sandboxConfig());
+    } catch (err) {
+      this.setWaiting(v, 'ErrImagePull', `Failed to pull image "${image}": ${errorMessage(err)}`, `${this.uid}/image:${image}`);
+      return false;
+    }
+    this.deps.backoff.forgetPrefix(`${this.uid}/image:${image}`);
+    this.event(v, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${((this.deps.clock.now() - t0) / 1000).toFixed(3)}s`);
+    return true;
   }
 
   /**
@@ -456,7 +534,7 @@ export class PodWorker {
       container: c,
       containerId: id,
       runtime: this.deps.runtime,
-      podIP: this.deps.node.podIP,
+      podIP: this.podIP ?? this.deps.node.podIP,
       timeoutMs: timeoutSeconds * 1000,
       clock: this.deps.clock,
       events: this.deps.events,
@@ -470,12 +548,12 @@ export class PodWorker {
     this.deps.events.record({ namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid!, fieldPath }, type, reason, message);
   }
 
-  private setWaiting(v: ContainerView, reason: string, message: string): void {
-    this.event(v, 'Warning', 'Failed', `Error: ${message}`);
+  private setWaiting(v: ContainerView, reason: string, message: string, backoffKey = this.backoffKey(v.name)): void {
+    this.event(v, 'Warning', 'Failed', reason === 'ErrImagePull' ? message : `Error: ${message}`);
     if (v.waiting?.message !== message) this.log.warn({ container: v.name, reason, err: message }, 'Cannot create container');
     v.waiting = { reason, message };
     // Configuration errors are retried with the same backoff as crashes, so a fixed host path is picked up.
-    const key = this.backoffKey(v.name);
+    const key = backoffKey;
     const wait = this.deps.backoff.current(key) || this.deps.backoff.initialMs;
     this.deps.backoff.next(key);
     this.retryAt.set(v.name, this.deps.clock.now() + wait);
@@ -497,6 +575,7 @@ export class PodWorker {
       await this.stopAll(grace);
       await this.deps.runtime.removePodSandbox(this.sandboxId);
     }
+    await this.deps.volumes.tearDown(this.uid).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod directory'));
     this.deps.backoff.forgetPrefix(`${this.uid}/`);
     this.deps.probes.removePod(this.uid);
     this.log.info({}, 'Pod stopped');

@@ -4,6 +4,7 @@ import type { Pod } from '../api/types.js';
 import { createEventRecorder } from '../events/recorder.js';
 import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
+import { createVolumeManager } from '../volumes/volume-manager.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
 import { createPodWorkers, type PodWorkers } from './pod-workers.js';
@@ -12,13 +13,15 @@ function setup(maxPods = 10) {
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
   const events = createEventRecorder(clock);
+  const node = { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } };
   const workers = createPodWorkers({
     runtime,
     clock,
     logger: silentLogger(),
     events,
     probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1' },
+    node,
+    volumes: createVolumeManager('/nonexistent-root', node),
     podLogsDir: '/nonexistent',
     maxPods,
     syncFrequencyMs: 60_000,

@@ -24,6 +24,8 @@ export const DEFAULT_TIMER_RESOLUTION_MS = 50;
 interface Tracked {
   podUID: string;
   pod: Pod;
+  /** Where httpGet and tcpSocket probes connect: the pod's own IP on a pod network, else the node default. */
+  podIP: string;
   container: Container;
   id: string;
   /** Sidecars (restartable init containers) always restart, whatever the pod's restartPolicy. */
@@ -81,13 +83,14 @@ class Manager implements ProbeManager {
     this.random = deps.random ?? Math.random;
   }
 
-  addContainer(pod: Pod, container: Container, containerId: string, startedAt: number): void {
+  addContainer(pod: Pod, container: Container, containerId: string, startedAt: number, podIP?: string): void {
     if (this.stopped || this.tracked.has(containerId)) return;
     const meta = pod.metadata ?? {};
     const sidecar = (pod.spec?.initContainers ?? []).some((c) => c.name === container.name);
     const t: Tracked = {
       podUID: meta.uid ?? '',
       pod,
+      podIP: podIP || this.deps.podIP,
       container,
       id: containerId,
       sidecar,
@@ -192,7 +195,7 @@ class Manager implements ProbeManager {
     w.running = ac;
     const t0 = performance.now();
     const t = w.owner;
-    runProbe(w.probe, { pod: t.pod, container: t.container, containerId: t.id, runtime: this.deps.runtime, podIP: this.deps.podIP }, w.timing.timeoutSeconds, ac.signal)
+    runProbe(w.probe, { pod: t.pod, container: t.container, containerId: t.id, runtime: this.deps.runtime, podIP: t.podIP }, w.timing.timeoutSeconds, ac.signal)
       .catch((err: unknown): ProbeOutcome => ({ result: 'unknown', error: errorMessage(err) }))
       .then((outcome) => {
         w.running = undefined;

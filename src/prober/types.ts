@@ -70,8 +70,11 @@ export interface UnhealthyEvent {
 
 /** Probes the containers of every pod on one shared timer queue (the kubelet's prober.Manager). */
 export interface ProbeManager {
-  /** Starts probing a container that has just started (its probes from the spec). Idempotent per containerId. */
-  addContainer(pod: Pod, container: Container, containerId: string, startedAt: number): void;
+  /**
+   * Starts probing a container that has just started (its probes from the spec). Idempotent per
+   * containerId. `podIP` is the pod's own address when it has one (CRI pod network).
+   */
+  addContainer(pod: Pod, container: Container, containerId: string, startedAt: number, podIP?: string): void;
   /** Stops probing a container (exited, killed, or pod removed); a probe in flight is aborted and its result dropped. */
   removeContainer(containerId: string): void;
   /** Stops probing every container of a pod. */

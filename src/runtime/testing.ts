@@ -37,6 +37,9 @@ export class FakeRuntime implements Runtime {
   async listPodSandboxes() {
     return [...this.sandboxes.values()];
   }
+  async podSandboxStatus(id: string) {
+    return this.sandboxes.get(id);
+  }
   async createContainer(sandboxId: string, c: ContainerConfig) {
     const id = `c${this.next++}`;
     this.containers.set(id, {

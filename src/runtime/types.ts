@@ -16,6 +16,79 @@ export interface PodSandboxConfig {
   hostNetwork: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** DNS for the pod's resolv.conf; undefined = the runtime copies the host's (dnsPolicy Default). */
+  dnsConfig?: DnsConfig;
+  // Optional, as the container config's CRI-only fields below.
+  /** hostPort mappings of every container (CRI PortMapping). */
+  portMappings?: PortMapping[];
+  /** Pod-level Linux settings (CRI LinuxSandboxSecurityContext and sysctls). */
+  linux?: SandboxLinuxConfig;
+}
+
+/** The resolver settings of a pod (CRI DNSConfig). */
+export interface DnsConfig {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
+/** One hostPort of a container (CRI PortMapping). */
+export interface PortMapping {
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort: number;
+  hostIP: string;
+}
+
+/** A namespace is the pod's own (`pod`), one per container (`container`), or the host's (`node`). */
+export type NamespaceMode = 'pod' | 'container' | 'node';
+
+/** Pod-level Linux settings. */
+export interface SandboxLinuxConfig {
+  namespaces: { network: NamespaceMode; pid: NamespaceMode; ipc: NamespaceMode };
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups: number[];
+  /** Any container of the pod is privileged: the sandbox must be too (kuberuntime_sandbox.go). */
+  privileged: boolean;
+  sysctls: Record<string, string>;
+}
+
+/** A volume mounted into a container (CRI Mount). */
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readonly: boolean;
+  propagation: 'private' | 'hostToContainer' | 'bidirectional';
+}
+
+/** Resource limits of a container (CRI LinuxContainerResources, the subset the kubelet fills). */
+export interface ContainerResources {
+  /** cgroup cpu.shares from the CPU request (minimum 2). */
+  cpuShares: number;
+  /** CFS quota in µs per period from the CPU limit; 0 = unlimited. */
+  cpuQuota: number;
+  cpuPeriod: number;
+  /** 0 = unlimited. */
+  memoryLimitBytes: number;
+  /** From the pod's QoS class (pkg/kubelet/qos/policy.go). */
+  oomScoreAdj: number;
+}
+
+/** A container's effective security settings, pod-level values already folded in. */
+export interface ContainerSecurity {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot: boolean;
+  supplementalGroups: number[];
+  readonlyRootfs: boolean;
+  privileged: boolean;
+  capabilities: { add: string[]; drop: string[] };
+  /** allowPrivilegeEscalation: false. */
+  noNewPrivs: boolean;
+  /** /proc paths hidden or read-only, as the kubelet sends for a default procMount. */
+  maskedPaths: string[];
+  readonlyPaths: string[];
 }
 
 /** A key/value pair of a container's environment, after `$(VAR)` expansion. */
@@ -40,6 +113,14 @@ export interface ContainerConfig {
   logPath: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  // The fields below are optional: a runtime uses its defaults for what is missing (the process
+  // runtime ignores them all: it runs host processes as they are).
+  mounts?: Mount[];
+  resources?: ContainerResources;
+  security?: ContainerSecurity;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 /** CRI ContainerState. */
@@ -65,6 +146,8 @@ export interface ContainerInfo {
   logPath: string;
   /** Host pid of the container's main process, where the runtime has one. */
   pid?: number;
+  /** The image the container runs (`sha256:…` or a digest), where the runtime has images. */
+  imageRef?: string;
 }
 
 /** What the runtime knows of one sandbox. */
@@ -79,6 +162,8 @@ export interface SandboxInfo {
   logDirectory: string;
   /** The sandbox config's annotations: what lets a restarted nodelet stop a pod whose manifest is gone. */
   annotations: Record<string, string>;
+  /** The pod's own IP on a pod network; undefined with the host's network. */
+  ip?: string;
 }
 
 /** A change the runtime saw by itself (the kubelet's PLEG event): a container started or exited. */
@@ -97,16 +182,39 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** An image present on the node (CRI Image, the subset we use). */
+export interface ImageInfo {
+  /** The image id (`sha256:…`): what ContainerStatus.imageID reports. */
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number;
+  /** The image's configured user (`1000`, `nobody`, ``), for runAsNonRoot checks. */
+  user: string;
+}
+
+/** The image half of the CRI (ImageService), for runtimes that have images. */
+export interface ImageService {
+  /** The image when present on the node, else undefined. */
+  imageStatus(image: string): Promise<ImageInfo | undefined>;
+  /** Pulls the image and resolves with its reference (id or digest). */
+  pullImage(image: string, sandbox: PodSandboxConfig): Promise<string>;
+}
+
 /** The runtime interface (CRI RuntimeService, shaped for our pod workers). */
 export interface Runtime {
   /** `process` or `remote`: for the start-up line and `/configz`. */
   readonly name: string;
+  /** The image service; undefined for runtimes without images (the process runtime runs host binaries). */
+  readonly images?: ImageService;
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
   runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops every container of the sandbox at once (SIGKILL); graceful stops go through stopContainer. */
   stopPodSandbox(sandboxId: string): Promise<void>;
   removePodSandbox(sandboxId: string): Promise<void>;
   listPodSandboxes(): Promise<SandboxInfo[]>;
+  /** One sandbox with its network status (CRI PodSandboxStatus); undefined when it is gone. */
+  podSandboxStatus(sandboxId: string): Promise<SandboxInfo | undefined>;
   createContainer(sandboxId: string, config: ContainerConfig): Promise<string>;
   startContainer(containerId: string): Promise<void>;
   /** SIGTERM, then SIGKILL once `timeoutSeconds` have passed; resolves when the container has exited. */

@@ -212,6 +212,10 @@ export class ProcessRuntime implements Runtime {
     return [...this.sandboxes.values()].map((s) => ({ ...s.info, annotations: { ...s.info.annotations } }));
   }
 
+  async podSandboxStatus(sandboxId: string): Promise<SandboxInfo | undefined> {
+    return (await this.listPodSandboxes()).find((s) => s.id === sandboxId);
+  }
+
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     const sandbox = this.sandboxes.get(sandboxId);
     if (!sandbox) throw new NodeletError('CreateContainerError', `pod sandbox ${sandboxId} not found`);

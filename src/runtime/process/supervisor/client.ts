@@ -117,6 +117,9 @@ export class SupervisedRuntime implements Runtime {
   stopPodSandbox = (id: string) => this.call('stopPodSandbox', id) as Promise<void>;
   removePodSandbox = (id: string) => this.call('removePodSandbox', id) as Promise<void>;
   listPodSandboxes = () => this.call('listPodSandboxes') as Promise<SandboxInfo[]>;
+  // Answered from the list rather than by a new supervisor call: a protocol change would force running
+  // supervisors (and their containers) to be replaced on upgrade.
+  podSandboxStatus = async (id: string) => (await this.listPodSandboxes()).find((s) => s.id === id);
   createContainer = (sandboxId: string, config: ContainerConfig) => this.call('createContainer', sandboxId, config) as Promise<string>;
   startContainer = (id: string) => this.call('startContainer', id) as Promise<void>;
   stopContainer = (id: string, timeoutSeconds: number) => this.call('stopContainer', id, timeoutSeconds) as Promise<void>;
