@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir, networkInterfaces, totalmem } from 'node:os';
 import path from 'node:path';
 import type { Pod } from './api/types.js';
 import { toKubeletConfiguration } from './config/index.js';
-import type { LoadedConfig } from './config/types.js';
+import type { LoadedConfig, NodeletConfig } from './config/types.js';
 import { parseResolvConf } from './container/dns-config.js';
 import { createEventRecorder } from './events/recorder.js';
 import { createProbeManager } from './prober/index.js';
@@ -14,7 +15,9 @@ import { createNodeletMetrics } from './metrics/kubelet-metrics.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
 import type { BackoffEntry } from './podworkers/backoff.js';
-import { connectProcessRuntime } from './runtime/process/supervisor/client.js';
+import { connectCriRuntime, type RuntimeHealth } from './runtime/cri/cri-runtime.js';
+import { connectProcessRuntime, type LogErrorNotice } from './runtime/process/supervisor/client.js';
+import type { Runtime } from './runtime/types.js';
 import { PROCESS_RUNTIME_DIR } from './runtime/process/supervisor/paths.js';
 import type { NodeView } from './server/node-view.js';
 import { startServers } from './server/servers.js';
@@ -52,22 +55,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   await mkdir(config.rootDir, { recursive: true });
   await mkdir(config.podLogsDir, { recursive: true });
 
-  if (config.containerRuntimeEndpoint) {
-    logger.warn(
-      { endpoint: config.containerRuntimeEndpoint },
-      'The CRI runtime is not available yet: running containers with the embedded process runtime',
-    );
-  }
-  // Containers live in the runtime supervisor, not in this process: nodelet may die and come back.
-  const runtime = await connectProcessRuntime({
-    stateDir: path.join(config.rootDir, PROCESS_RUNTIME_DIR),
-    logger: logger.child({ component: 'runtime' }),
-    baseEnv: env.baseEnv,
-    logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
-  });
-  // Notes from the supervisor's own start, which may be older than this nodelet: hence its start time.
-  const since = new Date(runtime.hello?.startedAt ?? 0).toISOString();
-  for (const r of runtime.hello?.recovery ?? []) logger.warn({ supervisorStartedAt: since }, `Runtime recovery: ${r}`);
+  const { runtime, health: runtimeHealth, onLogError, ready: runtimeReady } = await openRuntime(config, env);
   const backoffFile = path.join(config.rootDir, 'checkpoints', 'backoff.json');
   const savedBackoff = await readCheckpoint<Record<string, BackoffEntry>>(backoffFile, 1);
   if (savedBackoff.problem) {
@@ -113,7 +101,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     onSync: (operation, seconds) => metrics.observeSync(operation, seconds),
     onFirstStart: (pod, seconds) => metrics.observeFirstStart(pod, seconds),
   });
-  const stopLogErrors = runtime.onLogError((n) => {
+  const stopLogErrors = onLogError((n) => {
     const pod = workers.list().find((w) => w.pod.metadata?.uid === n.podUID)?.pod;
     logger.error({ pod: pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : n.podUID, err: n.message }, 'Cannot write container log');
     if (pod?.metadata) {
@@ -121,8 +109,6 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       events.record({ namespace: meta.namespace ?? 'default', name: meta.name!, uid: meta.uid! }, 'Warning', 'FailedLogWrite', `Cannot write container log: ${n.message}`);
     }
   });
-  const leftovers = await workers.recover();
-  if (leftovers > 0) logger.info({ pods: leftovers }, 'Found pods left running by the previous nodelet: adopting them');
   const podConfig = new PodConfig();
   // Pods left by a previous nodelet that no source claims are stopped once every source has spoken.
   const pendingSources = new Set([config.staticPodPath && 'file', config.staticPodURL && 'http'].filter(Boolean));
@@ -156,9 +142,15 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     pods: () => workers.list(),
     events: (uid) => events.list(uid),
     lastResyncAt: () => workers.lastResyncAt(),
+    runtimeHealth,
     now: () => clock.now(),
   };
   const servers = await startServers(view, logger, { metrics });
+
+  // Nothing can be adopted, started or stopped before the runtime answers; /healthz says why meanwhile.
+  await runtimeReady();
+  const leftovers = await workers.recover();
+  if (leftovers > 0) logger.info({ pods: leftovers }, 'Found pods left running by the previous nodelet: adopting them');
 
   const fileSource = config.staticPodPath
     ? createFileSource({
@@ -186,7 +178,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   logger.info({ path: config.staticPodPath || '(none)', every: `${config.fileCheckFrequencyMs / 1000}s` }, 'Source: static pod path');
   if (httpSource) logger.info({ url: config.staticPodURL, every: `${config.httpCheckFrequencyMs / 1000}s` }, 'Source: manifest URL');
   if (config.kubeconfig) logger.warn({ kubeconfig: config.kubeconfig }, 'Source: --kubeconfig is not supported yet: running standalone');
-  logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');
+  if (runtime.name === 'remote') logger.info({ endpoint: config.containerRuntimeEndpoint, maxPods: config.maxPods }, 'Runtime: CRI (containers run by the container runtime)');
+  else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');
   logger.info({ node: config.nodeName, hostIP }, 'Node name');
   logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
   logger.info({ podLogsDir: config.podLogsDir, rootDir: config.rootDir }, 'Container logs');
@@ -211,6 +204,41 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       rootLock.close();
     },
   };
+}
+
+/** The runtime a node drives, and what node.ts needs of it beyond the Runtime interface. */
+interface OpenedRuntime {
+  runtime: Runtime;
+  health: () => RuntimeHealth;
+  onLogError: (listener: (n: LogErrorNotice) => void) => () => void;
+  /** Resolves once the runtime has answered; a CRI runtime that is down is waited for, not fatal. */
+  ready: () => Promise<void>;
+}
+
+/** The CRI runtime at --container-runtime-endpoint, else the embedded process runtime. */
+async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise<OpenedRuntime> {
+  const logger = env.logger.child({ component: 'runtime' });
+  if (config.containerRuntimeEndpoint) {
+    const cri = await connectCriRuntime({
+      endpoint: config.containerRuntimeEndpoint,
+      // Several nodelets (tests, or a node and a sandbox) may share one containerd: each sees only its own.
+      owner: createHash('sha256').update(path.resolve(config.rootDir)).digest('hex').slice(0, 16),
+      clock: env.clock,
+      logger,
+    });
+    return { runtime: cri, health: () => cri.currentHealth(), onLogError: () => () => undefined, ready: () => cri.ready() };
+  }
+  // Containers live in the runtime supervisor, not in this process: nodelet may die and come back.
+  const runtime = await connectProcessRuntime({
+    stateDir: path.join(config.rootDir, PROCESS_RUNTIME_DIR),
+    logger,
+    baseEnv: env.baseEnv,
+    logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
+  });
+  // Notes from the supervisor's own start, which may be older than this nodelet: hence its start time.
+  const since = new Date(runtime.hello?.startedAt ?? 0).toISOString();
+  for (const r of runtime.hello?.recovery ?? []) env.logger.warn({ supervisorStartedAt: since }, `Runtime recovery: ${r}`);
+  return { runtime, health: () => ({ ok: true, message: '' }), onLogError: (l) => runtime.onLogError(l), ready: async () => undefined };
 }
 
 /** The node's IP as pods see it (status.hostIP): the first non-loopback IPv4 address, else 127.0.0.1. */

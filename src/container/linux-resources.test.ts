@@ -18,8 +18,9 @@ test('limits only are Guaranteed: requests default to limits, 500m is 512 shares
   assert.deepEqual(containerResources(pod([c]), c, 8 * GiB), { cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitBytes: 64 * 2 ** 20, oomScoreAdj: -997 });
 });
 
+// A YAML number (cpu: 0.1) reaches us as a number, whatever kubernetes-types says.
 test('a tiny CPU limit gets the 1 ms minimum quota, and fractions of a CPU are exact (0.1 = 100m)', () => {
-  const c = { name: 'a', resources: { requests: { cpu: 0.1 }, limits: { cpu: '5m' } } };
+  const c = { name: 'a', resources: { requests: { cpu: 0.1 as unknown as string }, limits: { cpu: '5m' } } };
   const r = containerResources(pod([c]), c, 8 * GiB);
   assert.equal(r.cpuShares, 102);
   assert.equal(r.cpuQuota, 1000);

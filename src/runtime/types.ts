@@ -148,6 +148,8 @@ export interface ContainerInfo {
   pid?: number;
   /** The image the container runs (`sha256:…` or a digest), where the runtime has images. */
   imageRef?: string;
+  /** The scheme of status.containerID (`containerd`); undefined for the process runtime (`process`). */
+  runtimeType?: string;
 }
 
 /** What the runtime knows of one sandbox. */

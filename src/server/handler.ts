@@ -60,7 +60,13 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return sendText(res, 405, `method ${req.method} not allowed: this API is read-only\n`);
   }
-  if (p === '/healthz' || p === '/healthz/ping') return sendText(res, 200, 'ok');
+  if (p === '/healthz/ping') return sendText(res, 200, 'ok');
+  if (p === '/healthz' || p === '/healthz/runtime') {
+    // A runtime that cannot be reached makes the node unhealthy: nothing can start or stop.
+    const rt = view.runtimeHealth?.() ?? { ok: true, message: '' };
+    if (!rt.ok) return sendText(res, 500, `container runtime is down: ${rt.message}\n`);
+    return sendText(res, 200, 'ok');
+  }
   if (p === '/healthz/syncloop') {
     // The resync ticks every syncFrequency; three missed ticks means the loop is stuck.
     const late = view.now() - view.lastResyncAt() > 3 * view.config.syncFrequencyMs + 10_000;

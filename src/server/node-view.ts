@@ -12,5 +12,7 @@ export interface NodeView {
   events(uid?: string): PodEvent[];
   /** Milliseconds since the epoch of the last pod-worker resync tick. */
   lastResyncAt(): number;
+  /** Whether the container runtime answers (always for the process runtime), and why not. */
+  runtimeHealth?(): { ok: boolean; message: string };
   now(): number;
 }

@@ -119,10 +119,10 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
       ready: running && (v?.ready ?? true),
       restartCount: v?.restartCount ?? 0,
       image: image ?? '',
-      imageID: '',
+      imageID: cur?.imageRef ?? '',
       started: running && (v?.started ?? true),
     };
-    if (cur) s.containerID = `process://${cur.id}`;
+    if (cur) s.containerID = containerID(cur);
     return s;
   }
 
@@ -134,7 +134,7 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
         ...(info.message ? { message: info.message } : {}),
         startedAt: info.startedAt ? iso(info.startedAt) : undefined,
         finishedAt: info.finishedAt ? iso(info.finishedAt) : undefined,
-        containerID: `process://${info.id}`,
+        containerID: containerID(info),
       },
     };
   }
@@ -157,4 +157,9 @@ export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   }
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** `<runtime>://<id>`, as kubecontainer.ContainerID prints it: `containerd://…`, or `process://…` for ours. */
+function containerID(info: ContainerInfo): string {
+  return `${info.runtimeType ?? 'process'}://${info.id}`;
 }
