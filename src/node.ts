@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir, networkInterfaces, totalmem } from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
 import type { BackoffEntry } from './podworkers/backoff.js';
 import { connectCriRuntime, type RuntimeHealth } from './runtime/cri/cri-runtime.js';
+import { ownerOf } from './runtime/cri/to-cri.js';
 import { connectProcessRuntime, type LogErrorNotice } from './runtime/process/supervisor/client.js';
 import type { Runtime } from './runtime/types.js';
 import { PROCESS_RUNTIME_DIR } from './runtime/process/supervisor/paths.js';
@@ -222,7 +222,7 @@ async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise
     const cri = await connectCriRuntime({
       endpoint: config.containerRuntimeEndpoint,
       // Several nodelets (tests, or a node and a sandbox) may share one containerd: each sees only its own.
-      owner: createHash('sha256').update(path.resolve(config.rootDir)).digest('hex').slice(0, 16),
+      owner: ownerOf(config.rootDir),
       clock: env.clock,
       logger,
     });

@@ -14,6 +14,9 @@ import type { Backoff } from './backoff.js';
 import { gracePeriodSeconds, MINIMUM_GRACE_PERIOD_SECONDS, shouldRestart } from './restart-policy.js';
 import { assertNever, transitions, type WorkerState } from './worker-state.js';
 
+/** How long a failed pull is reported as ErrImagePull before it becomes ImagePullBackOff. */
+const IMAGE_PULL_ERROR_SHOWN_MS = 1_000;
+
 /** What a pod worker needs from the node: shared by every worker. */
 export interface WorkerDeps {
   runtime: Runtime;
@@ -396,8 +399,10 @@ export class PodWorker {
   private async start(v: ContainerView, c: Container): Promise<void> {
     const { runtime } = this.deps;
     // A sync kicked by something else (another container, a probe) must not retry a failed create early.
-    if ((this.retryAt.get(c.name) ?? 0) > this.deps.clock.now()) {
+    const retryAt = this.retryAt.get(c.name) ?? 0;
+    if (retryAt > this.deps.clock.now()) {
       if (v.waiting?.reason === 'ErrImagePull') v.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` };
+      this.wakeIn(retryAt - this.deps.clock.now());
       return;
     }
     this.retryAt.delete(c.name);
@@ -557,7 +562,9 @@ export class PodWorker {
     const wait = this.deps.backoff.current(key) || this.deps.backoff.initialMs;
     this.deps.backoff.next(key);
     this.retryAt.set(v.name, this.deps.clock.now() + wait);
-    this.wakeIn(wait);
+    // A failed pull shows as ErrImagePull for a moment, then as ImagePullBackOff until the retry (as the
+    // kubelet reports it): one sync in between makes that switch.
+    this.wakeIn(reason === 'ErrImagePull' ? Math.min(wait, IMAGE_PULL_ERROR_SHOWN_MS) : wait);
   }
 
   /** The kubelet keeps one dead container per name; older attempts and their logs go. */

@@ -1,0 +1,239 @@
+// nodelet on a real containerd (CRI runtime.v1 over gRPC): images, isolation and networking are
+// containerd's; the pod workers are the same as on the process runtime. See test/e2e/cri-env.ts for
+// where the containerd comes from.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BUSYBOX_IMAGE, criEnvironment, removeSandboxesOf, type CriEnv } from './cri-env.js';
+import { Nodelet, NODE, waitFor } from './harness.js';
+
+const found = criEnvironment();
+const skip = 'skip' in found ? found.skip : false;
+const env = found as CriEnv;
+
+describe('CRI runtime against a real containerd', { skip }, () => {
+  after(() => env.close());
+
+  /** A nodelet on the test containerd that stops its pods on SIGTERM, with a safety net for leftovers. */
+  function withNodelet(t: { after: (fn: () => Promise<void>) => void }, args: string[] = []): Nodelet {
+    const n = new Nodelet();
+    t.after(async () => {
+      await n.stop();
+      await removeSandboxesOf(env.client, n.rootDir);
+    });
+    return n.start([`--container-runtime-endpoint=${env.endpoint}`, '--stop-pods-on-exit', ...args]);
+  }
+
+  const pod = (name: string, spec: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels: {app: ${name}}
+spec:
+  terminationGracePeriodSeconds: 5
+${spec}`;
+
+  const status = async (n: Nodelet, name: string) => (await n.pod(name))?.status;
+  const main = async (n: Nodelet, name: string) => (await status(n, name))?.containerStatuses?.find((c) => c.name === 'main');
+
+  function podLog(n: Nodelet, name: string, container = 'main', attempt = 0): string {
+    const dir = readdirSync(n.logsDir).find((d) => d.startsWith(`default_${name}-${NODE}_`));
+    if (!dir) return '';
+    const file = path.join(n.logsDir, dir, container, `${attempt}.log`);
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  test('a pod runs its image with command, args and env on the pod network, and its logs are CRI logs', async (t) => {
+    const n = withNodelet(t);
+    n.write('web.yaml', pod('web', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c"]
+    args: ["echo hello $(GREETING) from $POD_NAME on $(hostname); ip addr show eth0 | grep -o 'inet [0-9.]*'; exec sleep 3600"]
+    env:
+    - {name: GREETING, value: world}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+`));
+    const s = await waitFor('web to run', async () => ((await main(n, 'web'))?.state?.running ? status(n, 'web') : undefined), 60_000);
+    const c = s.containerStatuses![0]!;
+    assert.match(c.containerID!, /^containerd:\/\/[0-9a-f]{64}$/);
+    assert.match(c.imageID!, /^sha256:[0-9a-f]{64}$/);
+    assert.match(s.podIP!, /^10\.88\.\d+\.\d+$/, 'a pod on the CNI bridge gets an address from its range');
+    const log = await waitFor('the log lines', () => (podLog(n, 'web').includes('inet ') ? podLog(n, 'web') : ''));
+    assert.match(log, /^\S+ stdout F hello world from web-testnode on web-testnode$/m);
+    assert.match(log, new RegExp(`stdout F inet ${s.podIP!.replace(/\./g, '\\.')}$`, 'm'));
+  });
+
+  test('a host-network pod shares the node network and hostname', async (t) => {
+    const n = withNodelet(t);
+    n.write('hn.yaml', pod('hn', `  hostNetwork: true
+  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "hostname; exec sleep 3600"]
+`));
+    const s = await waitFor('hn to run', async () => ((await main(n, 'hn'))?.state?.running ? status(n, 'hn') : undefined), 60_000);
+    assert.equal(s.podIP, s.hostIP);
+    await waitFor('the hostname line', () => podLog(n, 'hn').includes(' stdout F '));
+    assert.match(podLog(n, 'hn'), new RegExp(`stdout F ${hostname()}$`, 'm'));
+  });
+
+  test('exit codes are reported and a failing container restarts with back-off', async (t) => {
+    const n = withNodelet(t);
+    n.write('crash.yaml', pod('crash', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "echo attempt; exit 3"]
+`));
+    const c = await waitFor('two restarts', async () => {
+      const m = await main(n, 'crash');
+      return m && m.restartCount >= 2 ? m : undefined;
+    }, 90_000);
+    assert.equal(c.lastState?.terminated?.exitCode, 3);
+    assert.equal(c.lastState?.terminated?.reason, 'Error');
+    assert.match(podLog(n, 'crash', 'main', 1), /stdout F attempt/);
+  });
+
+  test('emptyDir, hostPath and downwardAPI volumes are mounted; two containers share an emptyDir', async (t) => {
+    const n = withNodelet(t);
+    const host = path.join(n.dir, 'host-data');
+    mkdirSync(host);
+    n.write('vol.yaml', pod('vol', `  volumes:
+  - {name: shared, emptyDir: {}}
+  - {name: data, hostPath: {path: ${host}, type: Directory}}
+  - name: info
+    downwardAPI:
+      items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]
+  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "echo from-writer > /shared/note; echo to-host > /data/out; cat /info/labels; echo; exec sleep 3600"]
+    volumeMounts:
+    - {name: shared, mountPath: /shared}
+    - {name: data, mountPath: /data}
+    - {name: info, mountPath: /info, readOnly: true}
+  - name: reader
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "until [ -f /in/note ]; do sleep 0.1; done; cat /in/note; exec sleep 3600"]
+    volumeMounts:
+    - {name: shared, mountPath: /in, readOnly: true}
+`));
+    await waitFor('the reader to see the writer\'s note', () => podLog(n, 'vol', 'reader').includes('stdout F from-writer'), 60_000);
+    assert.match(podLog(n, 'vol'), /stdout F app="vol"/);
+    await waitFor('the file on the host', () => existsSync(path.join(host, 'out')));
+    assert.equal(readFileSync(path.join(host, 'out'), 'utf8'), 'to-host\n');
+  });
+
+  test('an exec readiness probe makes the pod Ready; removal stops it within its grace period', async (t) => {
+    const n = withNodelet(t);
+    n.write('ready.yaml', pod('ready', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "trap 'echo got TERM; exit 0' TERM; sleep 2; touch /tmp/ready; while :; do sleep 0.2; done"]
+    readinessProbe:
+      exec: {command: ["cat", "/tmp/ready"]}
+      periodSeconds: 1
+`));
+    await waitFor('Ready', async () => (await status(n, 'ready'))?.conditions?.find((c) => c.type === 'Ready')?.status === 'True', 60_000);
+    const t0 = Date.now();
+    n.remove('ready.yaml');
+    await waitFor('the pod to go', async () => !(await n.pod('ready')), 60_000);
+    assert.ok(Date.now() - t0 < 30_000);
+    assert.match(podLog(n, 'ready'), /stdout F got TERM/, 'the container got SIGTERM first, and its log outlives it');
+  });
+
+  test('imagePullPolicy Never without the image waits as ErrImageNeverPull; a failed pull backs off', async (t) => {
+    const n = withNodelet(t);
+    n.write('never.yaml', pod('never', `  containers:
+  - name: main
+    image: nodelet.test/absent:1
+    imagePullPolicy: Never
+`));
+    // Port 1 on loopback refuses at once: the pull fails fast, with no DNS or network involved.
+    n.write('pull.yaml', pod('pull', `  containers:
+  - name: main
+    image: 127.0.0.1:1/absent:1
+    imagePullPolicy: IfNotPresent
+`));
+    await waitFor('ErrImageNeverPull', async () => (await main(n, 'never'))?.state?.waiting?.reason === 'ErrImageNeverPull', 60_000);
+    const w = await waitFor('ImagePullBackOff', async () => {
+      const m = await main(n, 'pull');
+      return m?.state?.waiting?.reason === 'ImagePullBackOff' ? m.state.waiting : undefined;
+    }, 90_000);
+    assert.equal(w.message, 'Back-off pulling image "127.0.0.1:1/absent:1"');
+    const events = n.cli(['inspect', `--root-dir=${n.rootDir}`, 'pull']);
+    assert.match(events, /Failed to pull image "127\.0\.0\.1:1\/absent:1"/);
+  });
+
+  test('OOMKilled under a small memory limit', { skip: !existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/memory.max') && 'no memory cgroup here' }, async (t) => {
+    const n = withNodelet(t);
+    n.write('oom.yaml', pod('oom', `  restartPolicy: Never
+  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "tail /dev/zero"]
+    resources:
+      limits: {memory: 16Mi}
+`));
+    const c = await waitFor('the container to be OOM killed', async () => (await main(n, 'oom'))?.state?.terminated, 60_000);
+    assert.equal(c.reason, 'OOMKilled');
+    assert.equal(c.exitCode, 137);
+    assert.equal((await status(n, 'oom'))?.phase, 'Failed');
+  });
+
+  test('a nodelet killed -9 and started again adopts the running containers: same IDs, no restart', async (t) => {
+    const n = withNodelet(t);
+    n.write('keep.yaml', pod('keep', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+`));
+    const before = await waitFor('keep to run', async () => ((await main(n, 'keep'))?.state?.running ? main(n, 'keep') : undefined), 60_000);
+    await n.kill('SIGKILL');
+    n.start([`--container-runtime-endpoint=${env.endpoint}`, '--stop-pods-on-exit']);
+    await n.waitForOutput('Adopted the pod from the runtime');
+    const afterKill = await waitFor('keep to be listed again', async () => ((await main(n, 'keep'))?.state?.running ? main(n, 'keep') : undefined));
+    assert.equal(afterKill.containerID, before.containerID);
+    assert.equal(afterKill.restartCount, 0);
+    assert.equal(afterKill.state?.running?.startedAt, before.state?.running?.startedAt);
+  });
+
+  test('containerd restarting under running pods: the pods run on and nodelet keeps driving them', async (t) => {
+    if (!process.env.NODELET_CRI_DIR && process.env.NODELET_CRI_ENDPOINT) return t.skip('NODELET_CRI_DIR is not set: cannot restart this containerd');
+    const n = withNodelet(t);
+    n.write('survive.yaml', pod('survive', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
+`));
+    const before = await waitFor('survive to run', async () => ((await main(n, 'survive'))?.state?.running ? main(n, 'survive') : undefined), 60_000);
+    env.restart();
+    await waitFor('/healthz ok after the restart', async () => (await n.get('/healthz')) === 'ok');
+    const c = await main(n, 'survive');
+    assert.equal(c?.containerID, before.containerID);
+    assert.ok(c?.state?.running);
+    n.remove('survive.yaml');
+    await waitFor('the pod to be stopped through the restarted containerd', async () => !(await n.pod('survive')), 60_000);
+  });
+
+  test('a runtime that cannot be reached makes /healthz fail with the reason, and nodelet does not crash', async (t) => {
+    const n = new Nodelet();
+    t.after(() => n.stop());
+    n.start([`--container-runtime-endpoint=unix://${path.join(n.dir, 'nothing.sock')}`]);
+    const err = await waitFor('/healthz to fail', async () => {
+      try {
+        await n.get('/healthz');
+        return undefined;
+      } catch (e) {
+        // Before the agent socket is up the request fails too, for another reason: wait for the 500.
+        return /HTTP 500/.test(String(e)) ? String(e) : undefined;
+      }
+    });
+    assert.match(err, /HTTP 500: container runtime is down: cannot reach the container runtime at unix:\/\/.*nothing\.sock/);
+    assert.equal(n.proc?.exitCode, null);
+  });
+});
