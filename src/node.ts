@@ -225,6 +225,7 @@ async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise
       owner: ownerOf(config.rootDir),
       clock: env.clock,
       logger,
+      logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
     });
     return { runtime: cri, health: () => cri.currentHealth(), onLogError: () => () => undefined, ready: () => cri.ready() };
   }

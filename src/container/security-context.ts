@@ -60,3 +60,23 @@ export function sandboxLinux(pod: Pod): SandboxLinuxConfig {
     sysctls: Object.fromEntries((podSc.sysctls ?? []).map((s) => [s.name, s.value])),
   };
 }
+
+/**
+ * Why a container may not start under runAsNonRoot, or undefined when it may
+ * (kuberuntime/security_context_others.go verifyRunAsNonRoot). `imageUser` is the image's configured
+ * user: a uid, a name, or '' (root).
+ */
+export function runAsNonRootViolation(sec: ContainerSecurity, imageUser: string, pod: string, container: string): string | undefined {
+  if (!sec.runAsNonRoot) return undefined;
+  if (sec.runAsUser !== undefined) {
+    return sec.runAsUser === 0 ? `container's runAsUser breaks non-root policy (pod: "${pod}", container: ${container})` : undefined;
+  }
+  const user = imageUser.split(':')[0] ?? '';
+  if (/^\d+$/.test(user)) {
+    return Number(user) === 0 ? `container has runAsNonRoot and image will run as root (pod: "${pod}", container: ${container})` : undefined;
+  }
+  if (user !== '') {
+    return `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (pod: "${pod}", container: ${container})`;
+  }
+  return `container has runAsNonRoot and image will run as root (pod: "${pod}", container: ${container})`;
+}

@@ -11,7 +11,7 @@ export {
   parseCriLogLine,
 } from './cri-format.js';
 export { type CriLogWriter, type CriLogWriterOptions, LOG_WRITER_CLOSED, createCriLogWriter } from './cri-log-writer.js';
-export { type LogRotator, type LogRotatorOptions, createLogRotator } from './log-rotator.js';
+export { type LogRotator, type LogRotatorOptions, type RotatableLog, createLogRotator } from './log-rotator.js';
 export { type ReadContainerLogOptions, readContainerLog } from './log-reader.js';
 export {
   INVALID_LOG_PATH,

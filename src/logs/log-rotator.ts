@@ -17,12 +17,18 @@ import { createGzip } from 'node:zlib';
 import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import type { CriLogWriter } from './cri-log-writer.js';
 
+/**
+ * A log file the rotator can rotate: our own writer, or a container log another runtime writes (then
+ * `reopen` asks it to reopen, CRI ReopenContainerLog, and `bytesWritten` is unknown: NaN).
+ */
+export type RotatableLog = Pick<CriLogWriter, 'path' | 'bytesWritten' | 'reopen'>;
+
 /** Rotates the files of registered writers; one timer for all of them. */
 export interface LogRotator {
   /** Starts checking this writer's file on every round. */
-  register(writer: CriLogWriter): void;
+  register(writer: RotatableLog): void;
   /** Stops checking it (call before closing the writer). */
-  unregister(writer: CriLogWriter): void;
+  unregister(writer: RotatableLog): void;
   /** Runs one round now (after any round in progress); failures go to `onError`, never reject. */
   rotateNow(): Promise<void>;
   /** Cancels the timer; a round in progress finishes. */
@@ -54,7 +60,7 @@ export function createLogRotator(opts: LogRotatorOptions): LogRotator {
   const clock = opts.clock ?? realClock;
   const intervalMs = opts.intervalMs ?? 10_000;
   const onError = opts.onError ?? ((err: unknown) => process.emitWarning(err instanceof Error ? err : String(err)));
-  const writers = new Set<CriLogWriter>();
+  const writers = new Set<RotatableLog>();
   let timer: TimerHandle | undefined;
   let stopped = false;
   // Rounds never overlap: each one starts after the previous has finished.
@@ -88,10 +94,10 @@ export function createLogRotator(opts: LogRotatorOptions): LogRotator {
   };
 
   // What each writer had written at its last check: a file that did not grow is not stat'ed again,
-  // so 1,000 quiet containers cost nothing every 10 s.
-  const checkedAt = new WeakMap<CriLogWriter, number>();
+  // so 1,000 quiet containers cost nothing every 10 s. (NaN, unknown, never equals itself: always stat'ed.)
+  const checkedAt = new WeakMap<RotatableLog, number>();
 
-  async function rotateIfNeeded(writer: CriLogWriter): Promise<void> {
+  async function rotateIfNeeded(writer: RotatableLog): Promise<void> {
     const path = writer.path;
     if (checkedAt.get(writer) === writer.bytesWritten) return;
     checkedAt.set(writer, writer.bytesWritten);
@@ -106,7 +112,7 @@ export function createLogRotator(opts: LogRotatorOptions): LogRotator {
     await rotate(writer, path);
   }
 
-  async function rotate(writer: CriLogWriter, path: string): Promise<void> {
+  async function rotate(writer: RotatableLog, path: string): Promise<void> {
     const rotated = `${path}.${rotationStamp(clock.now())}`;
     // Two rotations within one second would rename onto the previous rotation and lose it (the
     // kubelet has that race); wait for the next round instead.

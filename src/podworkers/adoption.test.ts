@@ -7,7 +7,6 @@ import { sandboxConfig } from '../container/container-config.js';
 import { createEventRecorder } from '../events/recorder.js';
 import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
-import { createVolumeManager } from '../volumes/volume-manager.js';
 import type { ContainerInfo } from '../runtime/types.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
@@ -24,7 +23,8 @@ function newNodelet(clock: FakeClock, runtime: FakeRuntime) {
     events,
     probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
     node,
-    volumes: createVolumeManager('/nonexistent-root', node),
+    // No disk I/O: the tests settle by turning the event loop, which real fs calls would outlast.
+    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
     podLogsDir: '/nonexistent',
     maxPods: 10,
     syncFrequencyMs: 60_000,

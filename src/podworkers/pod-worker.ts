@@ -1,9 +1,10 @@
 import type { Container, Pod, PodStatus } from '../api/types.js';
 import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
+import { runAsNonRootViolation } from '../container/security-context.js';
 import { errorMessage, NodeletError } from '../errors.js';
 import type { EventRecorder, PodEvent } from '../events/recorder.js';
 import { runLifecycleHandler, type ProbeManager, type UnhealthyEvent } from '../prober/index.js';
-import type { ContainerInfo, ImageService, PodSandboxConfig, Runtime } from '../runtime/types.js';
+import type { ContainerInfo, ImageInfo, ImageService, PodSandboxConfig, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
 import type { ContainerView } from '../status/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -406,11 +407,15 @@ export class PodWorker {
       return;
     }
     this.retryAt.delete(c.name);
-    if (runtime.images && !(await this.ensureImage(runtime.images, v, c))) return;
+    const image = runtime.images ? await this.ensureImage(runtime.images, v, c) : undefined;
+    if (image === null) return;
     const attempt = v.current && v.current.state !== 'created' ? v.restartCount + 1 : v.restartCount;
     let id: string;
     try {
       const config = containerConfig(this.pod, c, attempt, this.deps.node, await containerMounts(c, this.volumes ?? new Map()));
+      // Only a runtime with images knows who a container runs as; the process runtime runs as nodelet does.
+      const violation = image && config.security && runAsNonRootViolation(config.security, image.user, this.pod.metadata!.name!, c.name);
+      if (violation) throw new NodeletError('CreateContainerConfigError', violation);
       id = await runtime.createContainer(this.sandboxId!, config);
     } catch (err) {
       const reason = err instanceof NodeletError ? err.code : 'CreateContainerError';
@@ -450,8 +455,9 @@ export class PodWorker {
    * Makes sure the container's image is on the node, per its imagePullPolicy (images/image_manager.go
    * EnsureImageExists). A failed pull waits as ErrImagePull, then ImagePullBackOff until its back-off
    * has passed; the image back-off is its own, so a slow registry does not lengthen crash back-offs.
+   * Resolves with the image, or null when the container cannot be created yet.
    */
-  private async ensureImage(images: ImageService, v: ContainerView, c: Container): Promise<boolean> {
+  private async ensureImage(images: ImageService, v: ContainerView, c: Container): Promise<ImageInfo | undefined | null> {
     const image = c.image ?? '';
     const policy = c.imagePullPolicy ?? 'IfNotPresent';
     let present;
@@ -459,15 +465,15 @@ export class PodWorker {
       present = await images.imageStatus(image);
     } catch (err) {
       this.setWaiting(v, 'ErrImagePull', `Failed to inspect image "${image}": ${errorMessage(err)}`, `${this.uid}/image:${image}`);
-      return false;
+      return null;
     }
     if (present && policy !== 'Always') {
       this.event(v, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      return true;
+      return present;
     }
     if (!present && policy === 'Never') {
       this.setWaiting(v, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`, `${this.uid}/image:${image}`);
-      return false;
+      return null;
     }
     this.event(v, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = this.deps.clock.now();
@@ -475,11 +481,12 @@ export class PodWorker {
       await images.pullImage(image, this.sandboxConfig());
     } catch (err) {
       this.setWaiting(v, 'ErrImagePull', `Failed to pull image "${image}": ${errorMessage(err)}`, `${this.uid}/image:${image}`);
-      return false;
+      return null;
     }
     this.deps.backoff.forgetPrefix(`${this.uid}/image:${image}`);
     this.event(v, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${((this.deps.clock.now() - t0) / 1000).toFixed(3)}s`);
-    return true;
+    // The pulled image's user is known once it is inspected again; undefined (unknown) skips the runAsNonRoot check.
+    return images.imageStatus(image).catch(() => undefined);
   }
 
   /**

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
 import { createEventRecorder } from '../events/recorder.js';
 import { createProbeManager } from '../prober/index.js';
-import { FakeRuntime } from '../runtime/testing.js';
-import { createVolumeManager } from '../volumes/volume-manager.js';
+import { FakeImages, FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
 import { createPodWorkers, type PodWorkers } from './pod-workers.js';
@@ -21,7 +20,8 @@ function setup(maxPods = 10) {
     events,
     probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
     node,
-    volumes: createVolumeManager('/nonexistent-root', node),
+    // No disk I/O: the tests settle by turning the event loop, which real fs calls would outlast.
+    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
     podLogsDir: '/nonexistent',
     maxPods,
     syncFrequencyMs: 60_000,
@@ -268,4 +268,58 @@ test('a container that cannot be created waits with CreateContainerConfigError a
   await settle();
   assert.deepEqual(runtime.calls, ['start ok#0', 'start ok#1']);
   assert.equal(workers.list()[0]!.status.phase, 'Pending');
+});
+
+test('a failed pull waits as ErrImagePull, shows ImagePullBackOff after a second, and is retried after its back-off', async () => {
+  const { clock, runtime, workers } = setup();
+  const images = (runtime.images = new FakeImages());
+  images.failPull.add('busybox:1');
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1', { containers: [{ name: 'main', image: 'busybox:1', imagePullPolicy: 'IfNotPresent' }] }) }]);
+  await settle();
+  assert.equal(status(workers).state!.waiting!.reason, 'ErrImagePull');
+  assert.match(status(workers).state!.waiting!.message!, /^Failed to pull image "busybox:1": pull access denied/);
+  clock.advance(1_000);
+  await settle();
+  assert.deepEqual(status(workers).state!.waiting, { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox:1"' });
+  assert.equal(images.pulls.length, 1);
+
+  images.failPull.clear();
+  clock.advance(9_000);
+  await settle();
+  assert.equal(images.pulls.length, 2);
+  assert.deepEqual(runtime.calls, ['start main#0']);
+  assert.ok(status(workers).state!.running);
+});
+
+test('imagePullPolicy Never without the image is ErrImageNeverPull and never pulls; IfNotPresent with it does not pull', async () => {
+  const { runtime, workers } = setup();
+  const images = (runtime.images = new FakeImages());
+  images.present.set('here:1', '');
+  workers.handle([
+    { op: 'ADD', pod: pod('a', 'u1', { containers: [{ name: 'main', image: 'gone:1', imagePullPolicy: 'Never' }] }) },
+    { op: 'ADD', pod: pod('b', 'u2', { containers: [{ name: 'main', image: 'here:1', imagePullPolicy: 'IfNotPresent' }] }) },
+  ]);
+  await settle();
+  const byName = (n: string) => workers.list().find((w) => w.pod.metadata!.name === n)!.status.containerStatuses![0]!;
+  assert.equal(byName('a').state!.waiting!.reason, 'ErrImageNeverPull');
+  assert.ok(byName('b').state!.running);
+  assert.deepEqual(images.pulls, []);
+});
+
+test('runAsNonRoot refuses an image that runs as root, unless runAsUser says otherwise', async () => {
+  const { runtime, workers } = setup();
+  const images = (runtime.images = new FakeImages());
+  images.present.set('root:1', '0');
+  const sc = (runAsUser?: number) => ({ runAsNonRoot: true, ...(runAsUser !== undefined ? { runAsUser } : {}) });
+  workers.handle([
+    { op: 'ADD', pod: pod('a', 'u1', { containers: [{ name: 'main', image: 'root:1', securityContext: sc() }] }) },
+    { op: 'ADD', pod: pod('b', 'u2', { containers: [{ name: 'main', image: 'root:1', securityContext: sc(1000) }] }) },
+  ]);
+  await settle();
+  const byName = (n: string) => workers.list().find((w) => w.pod.metadata!.name === n)!.status.containerStatuses![0]!;
+  assert.deepEqual(byName('a').state!.waiting, {
+    reason: 'CreateContainerConfigError',
+    message: 'container has runAsNonRoot and image will run as root (pod: "a", container: main)',
+  });
+  assert.ok(byName('b').state!.running);
 });

@@ -3,11 +3,34 @@
  * exits them. It follows the Runtime contract (states, events, attempt numbers) without processes;
  * the real process runtime is exercised by test/e2e.
  */
-import type { ContainerConfig, ContainerEvent, ContainerInfo, PodSandboxConfig, Runtime, SandboxInfo } from './types.js';
+import type { ContainerConfig, ContainerEvent, ContainerInfo, ImageInfo, ImageService, PodSandboxConfig, Runtime, SandboxInfo } from './types.js';
 import type { Clock } from '../util/clock.js';
+
+/** An in-memory image store: images are present or not, pulls succeed unless told to fail. */
+export class FakeImages implements ImageService {
+  /** Image → its user (`0`, `1000`, ``). */
+  readonly present = new Map<string, string>();
+  /** Images whose pull fails (as a registry that refuses would). */
+  readonly failPull = new Set<string>();
+  readonly pulls: string[] = [];
+
+  async imageStatus(image: string): Promise<ImageInfo | undefined> {
+    const user = this.present.get(image);
+    return user === undefined ? undefined : { id: `sha256:${image}`, repoTags: [image], repoDigests: [], size: 1, user };
+  }
+
+  async pullImage(image: string): Promise<string> {
+    this.pulls.push(image);
+    if (this.failPull.has(image)) throw new Error(`pull access denied for ${image}`);
+    if (!this.present.has(image)) this.present.set(image, '');
+    return `sha256:${image}`;
+  }
+}
 
 export class FakeRuntime implements Runtime {
   readonly name = 'fake';
+  /** Set by tests of image handling; undefined is a runtime without images (like the process runtime). */
+  images?: FakeImages;
   readonly sandboxes = new Map<string, SandboxInfo>();
   readonly containers = new Map<string, ContainerInfo>();
   /** Every call, in order: `start main#0`, `stop main#0 grace=30`. */

@@ -128,6 +128,24 @@ ${spec}`;
     assert.equal(readFileSync(path.join(host, 'out'), 'utf8'), 'to-host\n');
   });
 
+  test('containerd writes the logs, nodelet rotates them (ReopenContainerLog) and `nodelet logs` reads them', async (t) => {
+    const n = withNodelet(t, ['--container-log-max-size=4Ki', '--container-log-max-files=3']);
+    n.write('chatty.yaml', pod('chatty', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "i=0; while :; do i=$((i+1)); echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; sleep 0.05; done"]
+`));
+    const dir = await waitFor('the log dir', () => readdirSync(n.logsDir).find((d) => d.startsWith(`default_chatty-${NODE}_`)), 60_000);
+    const files = () => readdirSync(path.join(n.logsDir, dir, 'main'));
+    // The rotator looks every 10 s: a generous deadline for the first rotation.
+    await waitFor('a rotated file', () => files().some((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)), 60_000);
+    const lastLine = () => Number(/line-(\d+)-x+\n$/.exec(podLog(n, 'chatty'))?.[1] ?? 0);
+    const seen = lastLine();
+    await waitFor('new lines in the reopened 0.log', () => lastLine() > seen + 5);
+    const out = n.cli(['logs', `--root-dir=${n.rootDir}`, '--tail=1', 'chatty']);
+    assert.match(out, /^line-\d+-x+\n$/);
+  });
+
   test('an exec readiness probe makes the pod Ready; removal stops it within its grace period', async (t) => {
     const n = withNodelet(t);
     n.write('ready.yaml', pod('ready', `  containers:

@@ -1,4 +1,5 @@
 import { errorMessage, NodeletError } from '../../errors.js';
+import { createLogRotator, type LogRotator, type RotatableLog } from '../../logs/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type {
@@ -42,6 +43,8 @@ export interface CriRuntimeOptions {
   /** --runtime-request-timeout (2 min). */
   requestTimeoutMs?: number;
   relistPeriodMs?: number;
+  /** containerLogMaxSize / containerLogMaxFiles: containerd writes the logs, nodelet rotates them (as the kubelet). */
+  logs?: { maxSizeBytes: number; maxFiles: number };
 }
 
 /**
@@ -58,6 +61,9 @@ export class CriRuntime implements Runtime {
   /** Last state seen of each container, for relist diffs: id → state, sandbox, pod UID. */
   private readonly seen = new Map<string, { state: cri.ContainerState; sandboxId: string; podUID: string }>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  private readonly rotator: LogRotator | undefined;
+  /** The log file of each running container, while the rotator watches it. */
+  private readonly logs = new Map<string, RotatableLog>();
   private health: RuntimeHealth = { ok: false, message: 'not connected yet' };
   private versionInfo: { runtimeName: string; runtimeVersion: string } | undefined;
   private timer: TimerHandle | undefined;
@@ -70,6 +76,13 @@ export class CriRuntime implements Runtime {
   constructor(private readonly opts: CriRuntimeOptions) {
     this.client = createCriClient(opts.endpoint, { timeoutMs: opts.requestTimeoutMs });
     this.readyPromise = new Promise((resolve) => (this.markReady = resolve));
+    if (opts.logs) {
+      this.rotator = createLogRotator({
+        ...opts.logs,
+        clock: opts.clock,
+        onError: (err) => opts.logger.warn({ err: errorMessage(err) }, 'Cannot rotate container log'),
+      });
+    }
     this.images = {
       imageStatus: (image) => this.imageStatus(image),
       pullImage: (image, sandbox) => this.pullImage(image, sandbox),
@@ -160,6 +173,8 @@ export class CriRuntime implements Runtime {
       const prev = this.seen.get(c.id);
       const podUID = c.labels['io.kubernetes.pod.uid'] ?? '';
       this.seen.set(c.id, { state: c.state, sandboxId: c.pod_sandbox_id, podUID });
+      if (c.state === 'CONTAINER_RUNNING') await this.watchLog(c.id);
+      else this.unwatchLog(c.id);
       // The first relist only learns what is there: a restarted nodelet must not count old starts again.
       if (!this.seeded || prev?.state === c.state) continue;
       if (c.state === 'CONTAINER_RUNNING') this.emit({ type: 'started', containerId: c.id, sandboxId: c.pod_sandbox_id, podUID });
@@ -170,10 +185,34 @@ export class CriRuntime implements Runtime {
     for (const [id, s] of this.seen) {
       if (present.has(id)) continue;
       this.seen.delete(id);
+      this.unwatchLog(id);
       // Removed behind our back while running: the worker must notice and account for it.
       if (s.state === 'CONTAINER_RUNNING') this.emit({ type: 'exited', containerId: id, sandboxId: s.sandboxId, podUID: s.podUID });
     }
     this.seeded = true;
+  }
+
+  /** Hands a running container's log to the rotator (once); rotation then asks containerd to reopen it. */
+  private async watchLog(id: string): Promise<void> {
+    if (!this.rotator || this.logs.has(id)) return;
+    const { status } = await this.client.containerStatus({ container_id: id }).catch(() => ({ status: null }));
+    if (!status?.log_path || this.logs.has(id)) return;
+    const log: RotatableLog = {
+      path: status.log_path,
+      bytesWritten: Number.NaN,
+      reopen: async () => {
+        await this.client.reopenContainerLog({ container_id: id });
+      },
+    };
+    this.logs.set(id, log);
+    this.rotator.register(log);
+  }
+
+  private unwatchLog(id: string): void {
+    const log = this.logs.get(id);
+    if (!log) return;
+    this.logs.delete(id);
+    this.rotator?.unregister(log);
   }
 
   private emit(e: ContainerEvent): void {
@@ -336,6 +375,7 @@ export class CriRuntime implements Runtime {
   async close(): Promise<void> {
     this.closed = true;
     this.timer?.cancel();
+    this.rotator?.stop();
     this.client.close();
   }
 }
