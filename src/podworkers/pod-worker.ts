@@ -43,6 +43,10 @@ export class PodWorker {
   private current: WorkerState;
   private pod: Pod;
   private sandboxId: string | undefined;
+  /** The sandbox's attempt: a pod whose sandbox died gets a new one with the next attempt number. */
+  private sandboxAttempt = 0;
+  /** The runtime said the sandbox changed: check it on the next sync. */
+  private checkSandbox = false;
   /** The pod's own IP when its sandbox has one (CRI pod network); else the node's. */
   private podIP: string | undefined;
   /** Host paths of the pod's volumes, set up before the sandbox; undefined until then (or after an update). */
@@ -116,6 +120,12 @@ export class PodWorker {
     this.kick();
   }
 
+  /** The runtime saw the pod's sandbox stop being ready: the next sync checks it and re-creates it. */
+  sandboxChanged(): void {
+    this.checkSandbox = true;
+    this.kick();
+  }
+
   /** A liveness or startup probe failed its threshold: the container is killed on the next sync. */
   unhealthy(e: UnhealthyEvent): void {
     if (this.current.kind !== 'syncing') return;
@@ -186,6 +196,7 @@ export class PodWorker {
    */
   private adopt(plan: AdoptionPlan): void {
     this.sandboxId = plan.sandbox.id;
+    this.sandboxAttempt = plan.sandbox.attempt;
     this.podIP = plan.sandbox.ip;
     this.startTime = plan.sandbox.createdAt;
     this.firstStartReported = true;
@@ -270,18 +281,17 @@ export class PodWorker {
 
   /** One convergence pass (the kubelet's SyncPod + computePodActions). */
   private async syncPod(): Promise<void> {
-    const { runtime } = this.deps;
     if (!(await this.setUpVolumes())) return;
-    if (!this.sandboxId) {
-      this.sandboxId = await runtime.runPodSandbox(this.sandboxConfig());
-      this.startTime = this.deps.clock.now();
-      this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
-    }
+    if (!this.sandboxId) await this.createSandbox();
     await this.killUnhealthy();
     await this.refresh();
     await this.finishAdoption();
     this.status(); // notes condition transitions as they happen, not only when someone reads
     if (this.terminalPhase) return;
+    if (await this.sandboxGone()) {
+      await this.recreateSandbox();
+      await this.refresh();
+    }
     const spec = this.pod.spec!;
     const policy = spec.restartPolicy ?? 'Always';
 
@@ -324,7 +334,43 @@ export class PodWorker {
   }
 
   private sandboxConfig(): PodSandboxConfig {
-    return sandboxConfig(this.pod, this.deps.podLogsDir, 0, this.deps.node);
+    return sandboxConfig(this.pod, this.deps.podLogsDir, this.sandboxAttempt, this.deps.node);
+  }
+
+  private async createSandbox(): Promise<void> {
+    const { runtime } = this.deps;
+    this.sandboxId = await runtime.runPodSandbox(this.sandboxConfig());
+    if (!this.startTime) this.startTime = this.deps.clock.now();
+    this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
+  }
+
+  /**
+   * Whether the pod's sandbox is gone or no longer ready (its pause process died, or the node rebooted
+   * under a CRI runtime). Asked only when the runtime said so or a container has exited, as the
+   * kubelet's computePodActions finds it from the relist.
+   */
+  private async sandboxGone(): Promise<boolean> {
+    if (!this.sandboxId) return false;
+    const exited = [...this.views.values()].some((v) => v.current?.state === 'exited');
+    if (!this.checkSandbox && !exited) return false;
+    this.checkSandbox = false;
+    const sb = await this.deps.runtime.podSandboxStatus(this.sandboxId);
+    return !sb || !sb.ready;
+  }
+
+  /**
+   * Kills what still runs in a dead sandbox and makes a new one with the next attempt number; the
+   * containers then start again in it, their restart counts going on (kuberuntime SyncPod, "sandbox changed").
+   */
+  private async recreateSandbox(): Promise<void> {
+    this.event(undefined, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    this.log.info({ attempt: this.sandboxAttempt + 1 }, 'Pod sandbox is not ready: re-creating it');
+    await this.stopAll(gracePeriodSeconds(this.pod, undefined));
+    const old = this.sandboxId!;
+    this.sandboxId = undefined;
+    await this.deps.runtime.removePodSandbox(old).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Cannot remove the old sandbox'));
+    this.sandboxAttempt++;
+    await this.createSandbox();
   }
 
   /**

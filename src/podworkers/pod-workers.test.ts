@@ -323,3 +323,17 @@ test('runAsNonRoot refuses an image that runs as root, unless runAsUser says oth
   });
   assert.ok(byName('b').state!.running);
 });
+
+test('a sandbox that stops being ready is killed and re-created with the next attempt; restart counts go on', async () => {
+  const { runtime, workers } = setup();
+  workers.handle([{ op: 'ADD', pod: pod('p', 'u1') }]);
+  await settle();
+  const [first] = [...runtime.sandboxes.keys()];
+  runtime.sandboxDied(first!);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0', 'stop main#0 grace=30', 'start main#1']);
+  const sandboxes = [...runtime.sandboxes.values()];
+  assert.deepEqual(sandboxes.map((s) => [s.attempt, s.ready]), [[1, true]]);
+  assert.equal(runtime.running('main')!.sandboxId, sandboxes[0]!.id);
+  assert.equal(status(workers).restartCount, 1);
+});

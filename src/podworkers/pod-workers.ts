@@ -76,7 +76,11 @@ class PodWorkersImpl implements PodWorkers {
     this.deps = { ...opts, backoff };
     // The runtime's own events are the fast path (the kubelet's PLEG); the resync is the safety net.
     const subs = [
-      opts.runtime.onContainerEvent((e) => this.workers.get(e.podUID)?.kick()),
+      opts.runtime.onContainerEvent((e) => {
+        const w = this.workers.get(e.podUID);
+        if (e.type === 'sandbox') w?.sandboxChanged();
+        else w?.kick();
+      }),
       opts.probes.onUnhealthy((e) => this.workers.get(e.podUID)?.unhealthy(e)),
       opts.probes.onChange((uid) => this.workers.get(uid)?.kick()),
     ];

@@ -47,7 +47,7 @@ export class FakeRuntime implements Runtime {
   }
   async runPodSandbox(c: PodSandboxConfig) {
     const id = `sb${this.next++}`;
-    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: 0, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory, annotations: { ...c.annotations } });
+    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: c.attempt, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory, annotations: { ...c.annotations } });
     return id;
   }
   async stopPodSandbox(id: string) {
@@ -115,6 +115,13 @@ export class FakeRuntime implements Runtime {
   }
 
   /** Ends a container as if its process exited with `code`, and emits the event. */
+  /** The sandbox's pause process died: not ready any more, its containers run on (own PID namespaces). */
+  sandboxDied(id: string): void {
+    const sb = this.sandboxes.get(id)!;
+    sb.ready = false;
+    for (const l of this.listeners) l({ type: 'sandbox', containerId: '', sandboxId: id, podUID: sb.uid });
+  }
+
   exit(id: string, code: number): void {
     const c = this.containers.get(id)!;
     Object.assign(c, { state: 'exited', exitCode: code, reason: code === 0 ? 'Completed' : 'Error', finishedAt: this.clock.now() });

@@ -168,9 +168,12 @@ export interface SandboxInfo {
   ip?: string;
 }
 
-/** A change the runtime saw by itself (the kubelet's PLEG event): a container started or exited. */
+/**
+ * A change the runtime saw by itself (the kubelet's PLEG event): a container started or exited, or a
+ * sandbox stopped being ready (`sandbox`: its pause process died, or the node rebooted; containerId is '').
+ */
 export interface ContainerEvent {
-  type: 'started' | 'exited';
+  type: 'started' | 'exited' | 'sandbox';
   containerId: string;
   sandboxId: string;
   podUID: string;

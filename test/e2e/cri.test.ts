@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { OWNER_LABEL, ownerOf } from '../../src/runtime/cri/to-cri.js';
 import { BUSYBOX_IMAGE, criEnvironment, removeSandboxesOf, type CriEnv } from './cri-env.js';
 import { Nodelet, NODE, waitFor } from './harness.js';
 
@@ -218,6 +219,30 @@ ${spec}`;
     assert.equal(afterKill.containerID, before.containerID);
     assert.equal(afterKill.restartCount, 0);
     assert.equal(afterKill.state?.running?.startedAt, before.state?.running?.startedAt);
+  });
+
+  test('a sandbox whose pause process dies is re-created, and the container restarts in it', async (t) => {
+    const n = withNodelet(t);
+    n.write('phoenix.yaml', pod('phoenix', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+`));
+    const before = await waitFor('phoenix to run', async () => ((await main(n, 'phoenix'))?.state?.running ? main(n, 'phoenix') : undefined), 60_000);
+    const { items } = await env.client.listPodSandbox({ filter: { label_selector: { [OWNER_LABEL]: ownerOf(n.rootDir) } } });
+    assert.equal(items.length, 1);
+    const { info } = await env.client.podSandboxStatus({ pod_sandbox_id: items[0]!.id, verbose: true });
+    const pausePid = (JSON.parse(info.info ?? '{}') as { pid?: number }).pid;
+    assert.ok(pausePid && pausePid > 1, 'the sandbox status names its pause process');
+    process.kill(pausePid, 'SIGKILL');
+    const after = await waitFor('a new container in a new sandbox', async () => {
+      const m = await main(n, 'phoenix');
+      return m?.state?.running && m.containerID !== before.containerID ? m : undefined;
+    }, 60_000);
+    assert.equal(after.restartCount, 1);
+    const now = await env.client.listPodSandbox({ filter: { label_selector: { [OWNER_LABEL]: ownerOf(n.rootDir) } } });
+    assert.deepEqual(now.items.map((s) => [s.metadata?.attempt, s.state]), [[1, 'SANDBOX_READY']]);
+    assert.match(n.cli(['inspect', `--root-dir=${n.rootDir}`, 'phoenix']), /SandboxChanged/);
   });
 
   test('containerd restarting under running pods: the pods run on and nodelet keeps driving them', async (t) => {

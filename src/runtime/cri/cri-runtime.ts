@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs/promises';
 import { errorMessage, NodeletError } from '../../errors.js';
 import { createLogRotator, type LogRotator, type RotatableLog } from '../../logs/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -60,6 +61,8 @@ export class CriRuntime implements Runtime {
   private readonly sandboxConfigs = new Map<string, cri.PodSandboxConfig>();
   /** Last state seen of each container, for relist diffs: id → state, sandbox, pod UID. */
   private readonly seen = new Map<string, { state: cri.ContainerState; sandboxId: string; podUID: string }>();
+  /** Readiness of each of our sandboxes at the last relist. */
+  private sandboxReady = new Map<string, boolean>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
   private readonly rotator: LogRotator | undefined;
   /** The log file of each running container, while the rotator watches it. */
@@ -164,8 +167,28 @@ export class CriRuntime implements Runtime {
     this.setHealth(down ? { ok: false, message: `RuntimeReady is false: ${down.reason} ${down.message}`.trim() } : { ok: true, message: '' });
   }
 
-  /** The PLEG relist: diffs container states and emits started/exited events. */
+  /** The PLEG relist: diffs sandbox and container states and emits events. */
   private async relist(): Promise<void> {
+    await this.relistSandboxes();
+    await this.relistContainers();
+    this.seeded = true;
+  }
+
+  /** A sandbox that stops being ready (its pause process died) is news for its pod's worker. */
+  private async relistSandboxes(): Promise<void> {
+    const { items } = await this.client.listPodSandbox({ filter: { label_selector: { [OWNER_LABEL]: this.opts.owner } } });
+    const ready = new Map(items.map((s) => [s.id, s.state === 'SANDBOX_READY']));
+    for (const s of items) {
+      const was = this.sandboxReady.get(s.id);
+      // A sandbox made and dead between two relists was never seen ready: news too.
+      if (this.seeded && was !== false && s.state !== 'SANDBOX_READY') {
+        this.emit({ type: 'sandbox', containerId: '', sandboxId: s.id, podUID: s.metadata?.uid ?? '' });
+      }
+    }
+    this.sandboxReady = ready;
+  }
+
+  private async relistContainers(): Promise<void> {
     const { containers } = await this.client.listContainers({ filter: { label_selector: { [OWNER_LABEL]: this.opts.owner } } });
     const present = new Set<string>();
     for (const c of containers) {
@@ -189,7 +212,6 @@ export class CriRuntime implements Runtime {
       // Removed behind our back while running: the worker must notice and account for it.
       if (s.state === 'CONTAINER_RUNNING') this.emit({ type: 'exited', containerId: id, sandboxId: s.sandboxId, podUID: s.podUID });
     }
-    this.seeded = true;
   }
 
   /** Hands a running container's log to the rotator (once); rotation then asks containerd to reopen it. */
@@ -229,6 +251,7 @@ export class CriRuntime implements Runtime {
     const c = criSandboxConfig(config, this.opts.owner);
     const { pod_sandbox_id: id } = await this.client.runPodSandbox({ config: c });
     this.sandboxConfigs.set(id, c);
+    this.sandboxReady.set(id, true);
     return id;
   }
 
@@ -309,8 +332,12 @@ export class CriRuntime implements Runtime {
   }
 
   async removeContainer(containerId: string): Promise<void> {
+    const logPath = (await this.containerStatus(containerId))?.logPath;
     await this.client.removeContainer({ container_id: containerId }).catch(ignoreNotFound);
     this.seen.delete(containerId);
+    this.unwatchLog(containerId);
+    // containerd leaves the log file; the kubelet removes it with the container (removeContainerLog).
+    if (logPath) await unlink(logPath).catch(() => undefined);
   }
 
   async listContainers(filter?: { sandboxId?: string }): Promise<ContainerInfo[]> {
