@@ -57,6 +57,13 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   kubeconfig: { name: 'kubeconfig', default: '', kind: pathKind({ allowEmpty: true }) },
   staticPodURL: { name: 'staticPodURL', file: 'staticPodURL', default: '', kind: urlKind },
   staticPodURLHeader: { name: 'staticPodURLHeader', file: 'staticPodURLHeader', default: {}, kind: headersKind },
+  nodeStatusUpdateFrequencyMs: {
+    name: 'nodeStatusUpdateFrequency',
+    file: 'nodeStatusUpdateFrequency',
+    default: 10_000,
+    kind: durationKind,
+  },
+  nodeLeaseDurationSeconds: { name: 'nodeLeaseDurationSeconds', file: 'nodeLeaseDurationSeconds', default: 40, kind: intKind(1, INT32_MAX) },
   httpCheckFrequencyMs: { name: 'httpCheckFrequency', file: 'httpCheckFrequency', default: 20_000, kind: durationKind },
   // Ours: 127.0.0.1, not the kubelet's 0.0.0.0: an unauthenticated read-only API stays local unless asked.
   address: { name: 'address', file: 'address', default: '127.0.0.1', kind: ipKind },

@@ -56,6 +56,11 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     help: "HTTP headers for --manifest-url as 'name:value,name:value'; repeatable, values accumulate",
   },
   { name: 'http-check-frequency', field: 'httpCheckFrequencyMs', help: 'Poll period of --manifest-url' },
+  {
+    name: 'node-status-update-frequency',
+    field: 'nodeStatusUpdateFrequencyMs',
+    help: 'How often the Node status is sent to the API server (with --kubeconfig)',
+  },
   { name: 'sync-frequency', field: 'syncFrequencyMs', help: 'Max period between two syncs of a running pod' },
   {
     name: 'hostname-override',

@@ -17,6 +17,8 @@ export function toKubeletConfiguration(config: NodeletConfig): Record<string, un
   out.syncFrequency = formatDuration(config.syncFrequencyMs);
   out.fileCheckFrequency = formatDuration(config.fileCheckFrequencyMs);
   out.httpCheckFrequency = formatDuration(config.httpCheckFrequencyMs);
+  out.nodeStatusUpdateFrequency = formatDuration(config.nodeStatusUpdateFrequencyMs);
+  out.nodeLeaseDurationSeconds = config.nodeLeaseDurationSeconds;
   if (config.staticPodURL !== '') out.staticPodURL = config.staticPodURL;
   if (Object.keys(config.staticPodURLHeader).length > 0) {
     out.staticPodURLHeader = Object.fromEntries(

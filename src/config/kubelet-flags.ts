@@ -71,7 +71,6 @@ export const IGNORED_KUBELET_FLAGS: ReadonlyMap<string, IgnoredFlag> = new Map<s
   ['register-with-taints', value(WHY.register)],
   ['node-labels', value(WHY.register)],
   ['node-ip', value(WHY.register)],
-  ['node-status-update-frequency', value(WHY.register)],
   ['node-status-max-images', value(WHY.register)],
   ['pod-cidr', value(WHY.register)],
   ['bootstrap-kubeconfig', value(WHY.certs)],

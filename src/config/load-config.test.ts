@@ -61,6 +61,8 @@ describe('loadConfig defaults', () => {
       kubeconfig: '',
       staticPodURL: '',
       staticPodURLHeader: {},
+      nodeStatusUpdateFrequencyMs: 10_000,
+      nodeLeaseDurationSeconds: 40,
       httpCheckFrequencyMs: 20_000,
       address: '127.0.0.1',
       readOnlyPort: 10255,
@@ -112,6 +114,7 @@ describe('loadConfig flags', () => {
         '--manifest-url-header',
         'X-A: 2',
         '--http-check-frequency=1m',
+        '--node-status-update-frequency=20s',
         '--address=::1',
         '--read-only-port=0',
         '--crash-loop-backoff-initial=100ms',
@@ -136,6 +139,8 @@ describe('loadConfig flags', () => {
       kubeconfig: '/work/kubeconfig',
       staticPodURL: 'https://example.com/pods',
       staticPodURLHeader: { Authorization: ['Bearer x'], 'X-A': ['1', '2'] },
+      nodeStatusUpdateFrequencyMs: 20_000,
+      nodeLeaseDurationSeconds: 40,
       httpCheckFrequencyMs: 60_000,
       address: '::1',
       readOnlyPort: 0,
@@ -429,7 +434,7 @@ describe('describeConfig', () => {
     const table = describeConfig(loaded);
     const lines = table.trimEnd().split('\n');
     assert.match(lines[0]!, /^FIELD +VALUE +ORIGIN$/);
-    assert.equal(lines.length, 22);
+    assert.equal(lines.length, 24);
     assert.match(table, /^staticPodPath +"\/m" +flag --pod-manifest-path$/m);
     assert.match(table, /^maxPods +20 +config file \/etc\/kubelet\.yaml: maxPods$/m);
     assert.match(table, /^fileCheckFrequency +20s +default$/m);
@@ -456,6 +461,8 @@ describe('toKubeletConfiguration', () => {
       syncFrequency: '1m0s',
       fileCheckFrequency: '20s',
       httpCheckFrequency: '20s',
+      nodeStatusUpdateFrequency: '10s',
+      nodeLeaseDurationSeconds: 40,
       staticPodURL: 'http://x/',
       staticPodURLHeader: { A: ['1'] },
       address: '127.0.0.1',

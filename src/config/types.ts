@@ -33,6 +33,10 @@ export interface NodeletConfig {
   staticPodURL: string;
   /** --manifest-url-header, name → values. */
   staticPodURLHeader: Record<string, string[]>;
+  /** How often the Node's status is sent to the API server (kubelet: nodeStatusUpdateFrequency, 10 s). */
+  nodeStatusUpdateFrequencyMs: number;
+  /** The node Lease's duration; it is renewed every quarter of it (kubelet: nodeLeaseDurationSeconds, 40). */
+  nodeLeaseDurationSeconds: number;
   /** --http-check-frequency (20 s). */
   httpCheckFrequencyMs: number;
   /** --address the HTTP servers bind to (ours: 127.0.0.1). */
