@@ -23,6 +23,7 @@ import type { NodeView } from './server/node-view.js';
 import { startServers } from './server/servers.js';
 import { createFileSource, type FileSource } from './sources/file-source.js';
 import { createHttpSource } from './sources/http-source.js';
+import { joinCluster } from './cluster/index.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 import { createVolumeManager } from './volumes/volume-manager.js';
@@ -111,7 +112,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   });
   const podConfig = new PodConfig();
   // Pods left by a previous nodelet that no source claims are stopped once every source has spoken.
-  const pendingSources = new Set([config.staticPodPath && 'file', config.staticPodURL && 'http'].filter(Boolean));
+  const pendingSources = new Set([config.staticPodPath && 'file', config.staticPodURL && 'http', config.kubeconfig && 'api'].filter(Boolean));
+  const staticSourcesReady = () => !pendingSources.has('file') && !pendingSources.has('http');
   if (pendingSources.size === 0) workers.sourcesReady();
   const reportedDuplicates = new Set<string>();
   const applySnapshot = (source: string, pods: Pod[]) => {
@@ -177,13 +179,34 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
 
   logger.info({ path: config.staticPodPath || '(none)', every: `${config.fileCheckFrequencyMs / 1000}s` }, 'Source: static pod path');
   if (httpSource) logger.info({ url: config.staticPodURL, every: `${config.httpCheckFrequencyMs / 1000}s` }, 'Source: manifest URL');
-  if (config.kubeconfig) logger.warn({ kubeconfig: config.kubeconfig }, 'Source: --kubeconfig is not supported yet: running standalone');
   if (runtime.name === 'remote') logger.info({ endpoint: config.containerRuntimeEndpoint, maxPods: config.maxPods }, 'Runtime: CRI (containers run by the container runtime)');
   else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');
   logger.info({ node: config.nodeName, hostIP }, 'Node name');
   logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
   logger.info({ podLogsDir: config.podLogsDir, rootDir: config.rootDir }, 'Container logs');
   await fileSource?.start();
+  // The cluster is joined after the static pods have started: they never wait for an API server.
+  const cluster = config.kubeconfig
+    ? await joinCluster({
+        kubeconfig: config.kubeconfig,
+        facts: {
+          nodeName: config.nodeName,
+          hostIP,
+          maxPods: config.maxPods,
+          containerRuntimeVersion: await runtimeVersion(runtime),
+          rootDir: config.rootDir,
+        },
+        clock,
+        logger,
+        statusUpdateMs: config.nodeStatusUpdateFrequencyMs,
+        leaseDurationSeconds: config.nodeLeaseDurationSeconds,
+        health: runtimeHealth,
+        pods: () => workers.list(),
+        staticSourcesReady,
+        onSnapshot: (pods) => applySnapshot('api', pods),
+      })
+    : undefined;
+  if (cluster) logger.info({ server: cluster.server, kubeconfig: config.kubeconfig }, 'Source: API server (pods bound to this node; mirror pods for static pods)');
   // A URL that does not answer must not hold up the file source's pods: its first fetch runs in the background.
   void httpSource?.start();
 
@@ -193,6 +216,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     async stop({ stopPods }) {
       fileSource?.stop();
       httpSource?.stop();
+      cluster?.stop();
       if (stopPods) await workers.stopAll();
       workers.close();
       probes.stop();
@@ -204,6 +228,16 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       rootLock.close();
     },
   };
+}
+
+/** `containerd://1.6.20`: the runtime as the Node's nodeInfo names it. */
+async function runtimeVersion(runtime: Runtime): Promise<string> {
+  try {
+    const v = await runtime.version();
+    return `${v.runtimeName}://${v.runtimeVersion}`;
+  } catch {
+    return `${runtime.name}://unknown`;
+  }
 }
 
 /** The runtime a node drives, and what node.ts needs of it beyond the Runtime interface. */

@@ -92,6 +92,8 @@ function changed(a: Pod, b: Pod): boolean {
     return rest;
   };
   return (
+    // A graceful deletion from the API server (config.go: DELETE when deletionTimestamp is set).
+    a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp ||
     !isDeepStrictEqual(a.spec, b.spec) ||
     !isDeepStrictEqual(a.metadata?.labels ?? {}, b.metadata?.labels ?? {}) ||
     !isDeepStrictEqual(ann(a), ann(b))

@@ -95,9 +95,13 @@ class PodWorkersImpl implements PodWorkers {
         case 'ADD':
           this.add(o.pod);
           break;
-        case 'UPDATE':
-          this.workers.get(o.pod.metadata!.uid!)?.update(o.pod);
+        case 'UPDATE': {
+          const w = this.workers.get(o.pod.metadata!.uid!);
+          w?.update(o.pod);
+          // Deleted in the API server: stop with the grace period the deletion gave (the kubelet's DELETE).
+          if (o.pod.metadata?.deletionTimestamp) w?.terminate(o.pod.metadata.deletionGracePeriodSeconds ?? undefined);
           break;
+        }
         case 'REMOVE':
           this.remove(o.pod);
           break;
@@ -197,6 +201,8 @@ class PodWorkersImpl implements PodWorkers {
     this.admitted.add(worker);
     this.trackName(name, worker);
     worker.kick();
+    // Already being deleted when first seen (nodelet restarted during a graceful deletion): stop it.
+    if (pod.metadata?.deletionTimestamp) worker.terminate(pod.metadata.deletionGracePeriodSeconds ?? undefined);
   }
 
   private remove(pod: Pod): void {
