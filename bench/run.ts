@@ -6,7 +6,9 @@
  *   1. manifest written → container process running (one pod at a time, agent warm);
  *   2. N manifests dropped at once → all N containers running (10, 100, 1,000);
  *   3. nodelet RSS and CPU while idle, with 0 and with 1,000 running pods;
- *   4. container SIGKILLed → running again (first restart: no backoff).
+ *   4. container SIGKILLed → running again (first restart: no backoff);
+ *   6. on a real containerd over the CRI (bench/cri.ts): 20 and 100 pods → all Running, nodelet vs the bare
+ *      CRI calls vs `podman kube play` (skipped, saying why, when containerd or podman is not installed).
  * Progress goes to stderr. Every wait is bounded; a step that times out is reported as a failure and the
  * run goes on. Everything started is stopped at the end, also on error or Ctrl-C.
  */
@@ -16,6 +18,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchAgent, GRACE_SECONDS, newMarker, ROOT } from './agent.js';
+import { criBudgetMs, CRI_METHOD, runCriScenario, stopCri } from './cri.js';
 import { ProcScanner, readCmdline, readCpuTicks, readMemory, readRssBytes, sleepCmdline } from './proc.js';
 import { describeMachine, loadAverage, markdown, resultsTable, type Row } from './report.js';
 import {
@@ -35,7 +38,7 @@ const USAGE = `Usage: node --import tsx bench/run.ts [--quick] [diagnosis option
 
   --quick            fewer trials, 100 pods, 10 s windows; prints the table, does not write docs/benchmarks.md
 Diagnosis options (the table is printed, docs/benchmarks.md is not written):
-  --only=1,2,3,4,5   run only these scenarios (3 without 2 measures 0 pods only)
+  --only=1,2,3,4,5,6 run only these scenarios (3 without 2 measures 0 pods only; 6 is the CRI one)
   --sizes=N,...      the drop sizes of scenario 2 (default 10,100,1000; quick 10,100)
   --trials=N         single-pod trials of scenario 1
   --window=SECONDS   length of the idle windows of scenario 3
@@ -44,6 +47,10 @@ Diagnosis options (the table is printed, docs/benchmarks.md is not written):
   --node-arg=ARG     pass ARG to node when starting nodelet (repeatable), e.g. --node-arg=--trace-gc
   --bin=FILE         benchmark another build of nodelet's main.js instead of dist/cli/main.js
   --heap-snapshot=DIR  write a heap snapshot of nodelet to DIR at the end of each idle window
+  --cri-sizes=N,...  the pod counts of scenario 6 (default 20,100; quick 20)
+  --cri-trials=N     trials per pod count of scenario 6 (default 3 for 20, 2 for 100; quick 1)
+  --cri-host-network scenario 6 with hostNetwork: true pods (default: the pod network, a CNI bridge)
+  (with --log=FILE and scenarios 1-5 too, the CRI nodelet's log is kept as FILE.cri)
 `;
 
 interface Args {
@@ -57,6 +64,9 @@ interface Args {
   heapSnapshot?: string;
   nodeArgs: string[];
   bin?: string;
+  criSizes?: number[];
+  criTrials?: number;
+  criHostNetwork?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -74,6 +84,9 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--node-arg' && v) opts.nodeArgs.push(v);
     else if (k === '--bin' && v) opts.bin = path.resolve(v);
     else if (k === '--heap-snapshot' && v) opts.heapSnapshot = path.resolve(v);
+    else if (k === '--cri-sizes' && ints().length) opts.criSizes = ints();
+    else if (k === '--cri-trials' && ints().length === 1) opts.criTrials = ints()[0];
+    else if (k === '--cri-host-network' && v === undefined) opts.criHostNetwork = true;
     else {
       process.stderr.write(`bench: unknown or invalid argument ${arg}\n\n${USAGE}`);
       process.exit(2);
@@ -86,9 +99,12 @@ const ARGS = parseArgs(process.argv.slice(2));
 const quick = ARGS.quick;
 /** A run with diagnosis options measures something else than the reference run: it never writes the doc. */
 const diagnosis = Boolean(
-  ARGS.only || ARGS.sizes || ARGS.trials || ARGS.windowS || ARGS.cpuProf || ARGS.heapSnapshot || ARGS.nodeArgs.length || ARGS.bin,
+  ARGS.only || ARGS.sizes || ARGS.trials || ARGS.windowS || ARGS.cpuProf || ARGS.heapSnapshot || ARGS.nodeArgs.length || ARGS.bin || ARGS.criSizes || ARGS.criTrials || ARGS.criHostNetwork,
 );
 const runs = (scenario: string) => !ARGS.only || ARGS.only.has(scenario);
+/** Scenarios 1-5 share one nodelet on the process runtime; scenario 6 starts its own, on containerd. */
+const needsAgent = ['1', '2', '3', '4', '5'].some(runs);
+const CRI_OPTS = { quick, sizes: ARGS.criSizes, trials: ARGS.criTrials, hostNetwork: ARGS.criHostNetwork };
 
 const BASE_PLAN = quick
   ? { warmup: 3, singleTrials: 20, bulkSizes: [10, 100], windowMs: 10_000, restartTrials: 5, probePods: 50, budgetMs: 4 * 60_000 }
@@ -98,6 +114,7 @@ const PLAN = {
   singleTrials: ARGS.trials ?? BASE_PLAN.singleTrials,
   bulkSizes: ARGS.sizes ?? BASE_PLAN.bulkSizes,
   windowMs: ARGS.windowS ? ARGS.windowS * 1000 : BASE_PLAN.windowMs,
+  budgetMs: (needsAgent ? BASE_PLAN.budgetMs : 60_000) + (runs('6') ? criBudgetMs(CRI_OPTS) : 0),
 };
 
 const TARGET = { p99Ms: 100, bulk1000Ms: 10_000, rssBytes: 80 * 1024 * 1024, idleCpuPct: 1, probeCpuPct: 10 };
@@ -129,9 +146,10 @@ let scanner: ProcScanner | undefined;
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    await stopCri();
     const a = agent;
     if (!a) return;
-    progress('stopping nodelet (SIGTERM: it stops its pods with grace)…');
+    if (needsAgent) progress('stopping nodelet (SIGTERM: it stops its pods with grace)…');
     const took = await a.stop(GRACE_SECONDS * 1000 + 30_000);
     if (took !== undefined) notes.push(`nodelet stop (SIGTERM → exited, stopping the pods still running): ${fmtMs(took)}.`);
   })();
@@ -602,6 +620,7 @@ const METHOD = [
   `Scenario 3: VmRSS from /proc/<pid>/status sampled every second over the window (max and mean), CPU from utime+stime of /proc/<pid>/stat at both ends of the window (USER_HZ ${CLK_TCK}), as a percentage of one core. Nothing talks to nodelet during the window. "Idle with N pods": the window starts 5 s after N pods were seen running and listed Running by /pods.`,
   'Scenario 4: each trial is a new pod (the first restart of a container has no backoff); 300 ms after its container is running the bench SIGKILLs the `sleep` and measures until a new process with the same cmdline appears.',
   'Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over the window, 5 s after all are Running and listed by /pods.',
+  ...(runs('6') ? [CRI_METHOD] : []),
   'Targets are the project\'s goals, printed next to the figures; a benchmark run does not fail on them. Other load on the machine (see the load average) shifts the figures.',
 ];
 
@@ -616,7 +635,7 @@ async function main(): Promise<number> {
 
   const a = agent;
   let startedOk = false;
-  await attempt(
+  if (needsAgent) await attempt(
     'start nodelet',
     async () => {
       const nodeArgs = [
@@ -685,9 +704,16 @@ async function main(): Promise<number> {
       { scenario: '5', figure: 'nodelet CPU with pods probed by httpGet every 1 s', result: msg, met: false },
     ]);
   }
+  if (runs('6') && !deadline.aborted) {
+    const log = ARGS.log && needsAgent ? `${ARGS.log}.cri` : ARGS.log;
+    const cri = await runCriScenario({ ...CRI_OPTS, deadline, log, bin: ARGS.bin, nodeArgs: ARGS.nodeArgs });
+    rows.push(...cri.rows);
+    notes.push(...cri.notes);
+    failures += cri.failures;
+  }
 
   if (a.exited) progress(`nodelet is not running any more (${a.exited}); last lines of its log:\n${a.logTail()}`);
-  else if (failures) progress(`last warnings and errors in nodelet's log:\n${a.logTail(15, /^[WE]\d{4} /)}`);
+  else if (failures && startedOk) progress(`last warnings and errors in nodelet's log:\n${a.logTail(15, /^[WE]\d{4} /)}`);
   await cleanup();
 
   const durationMs = performance.now() - started;

@@ -1,4 +1,5 @@
 import { unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { errorMessage, NodeletError } from '../../errors.js';
 import { createLogRotator, type LogRotator, type RotatableLog } from '../../logs/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -67,6 +68,8 @@ export class CriRuntime implements Runtime {
   private readonly rotator: LogRotator | undefined;
   /** The log file of each running container, while the rotator watches it. */
   private readonly logs = new Map<string, RotatableLog>();
+  /** Log paths of the containers this nodelet created, until they are removed. */
+  private readonly logPaths = new Map<string, string>();
   private health: RuntimeHealth = { ok: false, message: 'not connected yet' };
   private versionInfo: { runtimeName: string; runtimeVersion: string } | undefined;
   private timer: TimerHandle | undefined;
@@ -208,6 +211,7 @@ export class CriRuntime implements Runtime {
     for (const [id, s] of this.seen) {
       if (present.has(id)) continue;
       this.seen.delete(id);
+      this.logPaths.delete(id);
       this.unwatchLog(id);
       // Removed behind our back while running: the worker must notice and account for it.
       if (s.state === 'CONTAINER_RUNNING') this.emit({ type: 'exited', containerId: id, sandboxId: s.sandboxId, podUID: s.podUID });
@@ -217,10 +221,11 @@ export class CriRuntime implements Runtime {
   /** Hands a running container's log to the rotator (once); rotation then asks containerd to reopen it. */
   private async watchLog(id: string): Promise<void> {
     if (!this.rotator || this.logs.has(id)) return;
-    const { status } = await this.client.containerStatus({ container_id: id }).catch(() => ({ status: null }));
-    if (!status?.log_path || this.logs.has(id)) return;
+    // Known for what this nodelet created; asked for containers adopted after a restart.
+    const logPath = this.logPaths.get(id) ?? (await this.client.containerStatus({ container_id: id }).catch(() => ({ status: null }))).status?.log_path;
+    if (!logPath || this.logs.has(id)) return;
     const log: RotatableLog = {
-      path: status.log_path,
+      path: logPath,
       bytesWritten: Number.NaN,
       reopen: async () => {
         await this.client.reopenContainerLog({ container_id: id });
@@ -290,6 +295,9 @@ export class CriRuntime implements Runtime {
         config: criContainerConfig(config, this.opts.owner, namespaces),
         sandbox_config: sandboxConfig,
       });
+      // Known from here on: no list call is needed to find its sandbox, nor a status call for its log.
+      this.seen.set(id, { state: 'CONTAINER_CREATED', sandboxId, podUID: config.labels['io.kubernetes.pod.uid'] ?? '' });
+      if (sandboxConfig.log_directory) this.logPaths.set(id, path.join(sandboxConfig.log_directory, config.logPath));
       return id;
     } catch (err) {
       throw new NodeletError('CreateContainerError', errorMessage(err), { cause: err });
@@ -319,11 +327,11 @@ export class CriRuntime implements Runtime {
 
   async startContainer(containerId: string): Promise<void> {
     await this.client.startContainer({ container_id: containerId });
-    const s = await this.containerStatus(containerId);
-    if (s?.state === 'running') {
-      const podUID = this.seen.get(containerId)?.podUID ?? '';
-      this.seen.set(containerId, { state: 'CONTAINER_RUNNING', sandboxId: s.sandboxId, podUID });
-      this.emit({ type: 'started', containerId, sandboxId: s.sandboxId, podUID });
+    // StartContainer returns once the process runs; a fast exit is the relist's to find.
+    const known = this.seen.get(containerId);
+    if (known) {
+      this.seen.set(containerId, { ...known, state: 'CONTAINER_RUNNING' });
+      this.emit({ type: 'started', containerId, sandboxId: known.sandboxId, podUID: known.podUID });
     }
   }
 
@@ -335,6 +343,7 @@ export class CriRuntime implements Runtime {
     const logPath = (await this.containerStatus(containerId))?.logPath;
     await this.client.removeContainer({ container_id: containerId }).catch(ignoreNotFound);
     this.seen.delete(containerId);
+    this.logPaths.delete(containerId);
     this.unwatchLog(containerId);
     // containerd leaves the log file; the kubelet removes it with the container (removeContainerLog).
     if (logPath) await unlink(logPath).catch(() => undefined);
