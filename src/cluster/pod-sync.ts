@@ -93,7 +93,11 @@ export class PodSync {
     for (const s of snapshots) {
       const source = s.pod.metadata?.annotations?.[ConfigSourceAnnotation];
       if (source === 'api') await this.syncApiPod(s);
-      else if (s.state !== 'terminated') staticPods.set(key(s.pod), s);
+      else if (s.state !== 'terminated') {
+        // During an edit the old version terminates while the new one waits: the mirror follows the new.
+        const other = staticPods.get(key(s.pod));
+        if (!other || other.state === 'terminating') staticPods.set(key(s.pod), s);
+      }
     }
     const nodeUID = this.opts.nodeUID();
     if (!nodeUID) return; // mirror pods need their owner
