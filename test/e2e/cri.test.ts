@@ -38,6 +38,18 @@ ${spec}`;
 
   const status = async (n: Nodelet, name: string) => (await n.pod(name))?.status;
   const main = async (n: Nodelet, name: string) => (await status(n, name))?.containerStatuses?.find((c) => c.name === 'main');
+  /** Waits until the pod's `main` container runs; resolves with its status. */
+  const mainRunning = (n: Nodelet, name: string, what = `${name} to run`) =>
+    waitFor(what, async () => {
+      const m = await main(n, name);
+      return m?.state?.running ? m : undefined;
+    }, 60_000);
+  /** A pod of one busybox container `main` running `sleep 3600`. */
+  const sleeper = (name: string) => pod(name, `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+`);
 
   function podLog(n: Nodelet, name: string, container = 'main', attempt = 0): string {
     const dir = readdirSync(n.logsDir).find((d) => d.startsWith(`default_${name}-${NODE}_`));
@@ -206,16 +218,12 @@ ${spec}`;
 
   test('a nodelet killed -9 and started again adopts the running containers: same IDs, no restart', async (t) => {
     const n = withNodelet(t);
-    n.write('keep.yaml', pod('keep', `  containers:
-  - name: main
-    image: ${BUSYBOX_IMAGE}
-    command: ["sleep", "3600"]
-`));
-    const before = await waitFor('keep to run', async () => ((await main(n, 'keep'))?.state?.running ? main(n, 'keep') : undefined), 60_000);
+    n.write('keep.yaml', sleeper('keep'));
+    const before = await mainRunning(n, 'keep');
     await n.kill('SIGKILL');
     n.start([`--container-runtime-endpoint=${env.endpoint}`, '--stop-pods-on-exit']);
     await n.waitForOutput('Adopted the pod from the runtime');
-    const afterKill = await waitFor('keep to be listed again', async () => ((await main(n, 'keep'))?.state?.running ? main(n, 'keep') : undefined));
+    const afterKill = await mainRunning(n, 'keep', 'keep to be listed again');
     assert.equal(afterKill.containerID, before.containerID);
     assert.equal(afterKill.restartCount, 0);
     assert.equal(afterKill.state?.running?.startedAt, before.state?.running?.startedAt);
@@ -223,12 +231,8 @@ ${spec}`;
 
   test('a sandbox whose pause process dies is re-created, and the container restarts in it', async (t) => {
     const n = withNodelet(t);
-    n.write('phoenix.yaml', pod('phoenix', `  containers:
-  - name: main
-    image: ${BUSYBOX_IMAGE}
-    command: ["sleep", "3600"]
-`));
-    const before = await waitFor('phoenix to run', async () => ((await main(n, 'phoenix'))?.state?.running ? main(n, 'phoenix') : undefined), 60_000);
+    n.write('phoenix.yaml', sleeper('phoenix'));
+    const before = await mainRunning(n, 'phoenix');
     const { items } = await env.client.listPodSandbox({ filter: { label_selector: { [OWNER_LABEL]: ownerOf(n.rootDir) } } });
     assert.equal(items.length, 1);
     const { info } = await env.client.podSandboxStatus({ pod_sandbox_id: items[0]!.id, verbose: true });
@@ -253,7 +257,7 @@ ${spec}`;
     image: ${BUSYBOX_IMAGE}
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
 `));
-    const before = await waitFor('survive to run', async () => ((await main(n, 'survive'))?.state?.running ? main(n, 'survive') : undefined), 60_000);
+    const before = await mainRunning(n, 'survive');
     env.restart();
     await waitFor('/healthz ok after the restart', async () => (await n.get('/healthz')) === 'ok');
     const c = await main(n, 'survive');
