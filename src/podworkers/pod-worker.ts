@@ -341,7 +341,8 @@ export class PodWorker {
     const { runtime } = this.deps;
     this.sandboxId = await runtime.runPodSandbox(this.sandboxConfig());
     if (!this.startTime) this.startTime = this.deps.clock.now();
-    this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
+    // One more call per pod only where it can tell something: a runtime with pod networks.
+    if (runtime.podNetwork) this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
   }
 
   /**

@@ -212,6 +212,8 @@ export interface Runtime {
   readonly name: string;
   /** The image service; undefined for runtimes without images (the process runtime runs host binaries). */
   readonly images?: ImageService;
+  /** Whether sandboxes get an IP of their own (a CNI network); the process runtime's never do. */
+  readonly podNetwork?: boolean;
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
   runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops every container of the sandbox at once (SIGKILL); graceful stops go through stopContainer. */

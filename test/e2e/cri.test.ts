@@ -95,6 +95,31 @@ ${spec}`;
     assert.match(podLog(n, 'hn'), new RegExp(`stdout F ${hostname()}$`, 'm'));
   });
 
+  test('the security context reaches the container: user, group, read-only root, dropped capabilities, resources', async (t) => {
+    const n = withNodelet(t);
+    n.write('sec.yaml', pod('sec', `  securityContext: {runAsUser: 1000, runAsGroup: 3000}
+  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "id -u; id -g; touch /probe 2>&1 || true; grep CapEff /proc/self/status; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; exec sleep 3600"]
+    resources:
+      limits: {memory: 64Mi, cpu: 250m}
+    securityContext:
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL]}
+`));
+    await mainRunning(n, 'sec');
+    const lines = await waitFor('five lines of output', () => {
+      const out = podLog(n, 'sec').split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+      return out.length >= 5 ? out : undefined;
+    });
+    assert.deepEqual(lines.slice(0, 2), ['1000', '3000']);
+    assert.match(lines[2]!, /Read-only file system/);
+    assert.match(lines[3]!, /^CapEff:\s+0+$/);
+    assert.equal(lines[4], String(64 * 1024 * 1024));
+  });
+
   test('exit codes are reported and a failing container restarts with back-off', async (t) => {
     const n = withNodelet(t);
     n.write('crash.yaml', pod('crash', `  containers:

@@ -56,6 +56,7 @@ export interface CriRuntimeOptions {
  */
 export class CriRuntime implements Runtime {
   readonly name = 'remote';
+  readonly podNetwork = true;
   readonly images: ImageService;
   private readonly client: CriClient;
   /** What each of our sandboxes was created with: CreateContainer and PullImage must send it again. */

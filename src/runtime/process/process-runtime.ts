@@ -213,7 +213,8 @@ export class ProcessRuntime implements Runtime {
   }
 
   async podSandboxStatus(sandboxId: string): Promise<SandboxInfo | undefined> {
-    return (await this.listPodSandboxes()).find((s) => s.id === sandboxId);
+    const s = this.sandboxes.get(sandboxId);
+    return s && { ...s.info, annotations: { ...s.info.annotations } };
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {

@@ -61,6 +61,8 @@ export class SupervisedRuntime implements Runtime {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
   private readonly logErrorListeners = new Set<(n: LogErrorNotice) => void>();
+  /** The supervisor predates podSandboxStatus: answer it from listPodSandboxes. */
+  private legacySupervisor = false;
   private closed = false;
   private reconnecting: Promise<void> | undefined;
   /** What the supervisor reported when this client connected (pid, recovery notes). */
@@ -113,14 +115,24 @@ export class SupervisedRuntime implements Runtime {
   }
 
   version = () => this.call('version') as Promise<{ runtimeName: string; runtimeVersion: string }>;
-  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', config) as Promise<string>;
+  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', processSandboxConfig(config)) as Promise<string>;
   stopPodSandbox = (id: string) => this.call('stopPodSandbox', id) as Promise<void>;
   removePodSandbox = (id: string) => this.call('removePodSandbox', id) as Promise<void>;
   listPodSandboxes = () => this.call('listPodSandboxes') as Promise<SandboxInfo[]>;
-  // Answered from the list rather than by a new supervisor call: a protocol change would force running
-  // supervisors (and their containers) to be replaced on upgrade.
-  podSandboxStatus = async (id: string) => (await this.listPodSandboxes()).find((s) => s.id === id);
-  createContainer = (sandboxId: string, config: ContainerConfig) => this.call('createContainer', sandboxId, config) as Promise<string>;
+  podSandboxStatus = async (id: string): Promise<SandboxInfo | undefined> => {
+    if (!this.legacySupervisor) {
+      try {
+        return ((await this.call('podSandboxStatus', id)) ?? undefined) as SandboxInfo | undefined;
+      } catch (err) {
+        if (!(err instanceof NodeletError && err.code === 'UnknownMethod')) throw err;
+        // A supervisor from before this call existed (it outlives nodelet upgrades): ask its whole list.
+        this.legacySupervisor = true;
+      }
+    }
+    return (await this.listPodSandboxes()).find((s) => s.id === id);
+  };
+  createContainer = (sandboxId: string, config: ContainerConfig) =>
+    this.call('createContainer', sandboxId, processContainerConfig(config)) as Promise<string>;
   startContainer = (id: string) => this.call('startContainer', id) as Promise<void>;
   stopContainer = (id: string, timeoutSeconds: number) => this.call('stopContainer', id, timeoutSeconds) as Promise<void>;
   removeContainer = (id: string) => this.call('removeContainer', id) as Promise<void>;
@@ -257,4 +269,19 @@ function tryConnect(socketPath: string): Promise<Socket | undefined> {
     });
     s.once('error', () => resolve(undefined));
   });
+}
+
+/**
+ * What the process runtime uses of a sandbox config: host processes get no DNS, ports or namespaces of
+ * their own, so those are not sent (nor checkpointed) for every pod.
+ */
+function processSandboxConfig(c: PodSandboxConfig): PodSandboxConfig {
+  const { dnsConfig: _dns, portMappings: _ports, linux: _linux, ...used } = c;
+  return used;
+}
+
+/** What the process runtime uses of a container config: mounts, cgroup limits and security are the CRI's. */
+function processContainerConfig(c: ContainerConfig): ContainerConfig {
+  const { mounts: _m, resources: _r, security: _s, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
+  return used;
 }

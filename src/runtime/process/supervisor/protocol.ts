@@ -15,6 +15,9 @@ export const RUNTIME_METHODS = [
   'stopPodSandbox',
   'removePodSandbox',
   'listPodSandboxes',
+  // Added within protocol 1: a supervisor started by an older nodelet answers UnknownMethod, and the
+  // client falls back to listPodSandboxes.
+  'podSandboxStatus',
   'createContainer',
   'startContainer',
   'stopContainer',

@@ -142,6 +142,10 @@ test('a supervisor killed with SIGKILL is replaced; its orphaned containers are 
   assert.equal(info.reason, 'ContainerStatusUnknown');
   await waitUntil(async () => !(await processStartTime(pid!)));
   assert.deepEqual((await rt.listPodSandboxes()).map((s) => s.uid).sort(), ['a', 'b', 'c']);
+  // One sandbox asked by id, without listing all of them; an unknown id is undefined, not an error.
+  const [first] = await rt.listPodSandboxes();
+  assert.equal((await rt.podSandboxStatus(first!.id))?.uid, first!.uid);
+  assert.equal(await rt.podSandboxStatus('no-such-sandbox'), undefined);
 });
 
 test('a second supervisor on the same state directory steps aside', async () => {
