@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Container, Pod, PodStatus } from '../api/types.js';
 import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
 import { runAsNonRootViolation } from '../container/security-context.js';
@@ -458,12 +459,14 @@ export class PodWorker {
     if (image === null) return;
     const attempt = v.current && v.current.state !== 'created' ? v.restartCount + 1 : v.restartCount;
     let id: string;
+    let logPath: string;
     try {
       const config = containerConfig(this.pod, c, attempt, this.deps.node, await containerMounts(c, this.volumes ?? new Map()));
       // Only a runtime with images knows who a container runs as; the process runtime runs as nodelet does.
       const violation = image && config.security && runAsNonRootViolation(config.security, image.user, this.pod.metadata!.name!, c.name);
       if (violation) throw new NodeletError('CreateContainerConfigError', violation);
       id = await runtime.createContainer(this.sandboxId!, config);
+      logPath = path.join(this.sandboxConfig().logDirectory, config.logPath);
     } catch (err) {
       const reason = err instanceof NodeletError ? err.code : 'CreateContainerError';
       this.setWaiting(v, reason, errorMessage(err));
@@ -474,7 +477,9 @@ export class PodWorker {
       v.previous = v.current;
     }
     v.restartCount = attempt;
-    v.current = await runtime.containerStatus(id);
+    // What the runtime was just told, not asked back: a status call per start costs on the CRI.
+    const now = this.deps.clock.now();
+    v.current = { id, sandboxId: this.sandboxId!, name: c.name, attempt, state: 'created', image: c.image ?? '', createdAt: now, startedAt: 0, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath };
     v.waiting = undefined;
     this.event(v, 'Normal', 'Created', `Created container: ${c.name}`);
     try {
