@@ -24,6 +24,8 @@ import { criContainerConfig, criSandboxConfig, LOG_DIRECTORY_ANNOTATION, OWNER_L
 export const RELIST_PERIOD_MS = 1_000;
 /** How often RuntimeReady/NetworkReady are read (the kubelet's runtime status check). */
 const STATUS_PERIOD_MS = 5_000;
+/** How long an ImageStatus answer is reused. */
+const IMAGE_STATUS_REUSE_MS = 1_000;
 /** Version check back-off while the runtime cannot be reached at start. */
 const CONNECT_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
@@ -69,6 +71,8 @@ export class CriRuntime implements Runtime {
   private readonly rotator: LogRotator | undefined;
   /** The log file of each running container, while the rotator watches it. */
   private readonly logs = new Map<string, RotatableLog>();
+  /** Recent ImageStatus answers, by image. */
+  private readonly imageStatuses = new Map<string, { at: number; answer: Promise<ImageInfo | undefined> }>();
   /** Log paths of the containers this nodelet created, until they are removed. */
   private readonly logPaths = new Map<string, string>();
   private health: RuntimeHealth = { ok: false, message: 'not connected yet' };
@@ -399,13 +403,26 @@ export class CriRuntime implements Runtime {
     return () => this.listeners.delete(listener);
   }
 
-  private async imageStatus(image: string): Promise<ImageInfo | undefined> {
-    const { image: found } = await this.client.imageStatus({ image: { image } });
-    return found ? imageInfo(found) : undefined;
+  /**
+   * ImageStatus, shared: pods starting together with one image (a burst of manifests) ask once, and an
+   * answer is reused for a second. A pull forgets it.
+   */
+  private imageStatus(image: string): Promise<ImageInfo | undefined> {
+    const now = this.opts.clock.now();
+    const cached = this.imageStatuses.get(image);
+    if (cached && now - cached.at < IMAGE_STATUS_REUSE_MS) return cached.answer;
+    const answer = this.client.imageStatus({ image: { image } }).then(({ image: found }) => (found ? imageInfo(found) : undefined));
+    this.imageStatuses.set(image, { at: now, answer });
+    // A failed answer is not reused.
+    answer.catch(() => this.imageStatuses.get(image)?.answer === answer && this.imageStatuses.delete(image));
+    if (this.imageStatuses.size > 256) this.imageStatuses.delete(this.imageStatuses.keys().next().value!);
+    return answer;
   }
 
   private async pullImage(image: string, sandbox: PodSandboxConfig): Promise<string> {
+    this.imageStatuses.delete(image);
     const { image_ref } = await this.client.pullImage({ image: { image }, sandbox_config: criSandboxConfig(sandbox, this.opts.owner) });
+    this.imageStatuses.delete(image);
     return image_ref;
   }
 
