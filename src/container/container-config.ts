@@ -130,9 +130,8 @@ function resolveValueFrom(
   if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath, node, `${container.name} ${where}`);
   if (from.resourceFieldRef) {
     const res = from.resourceFieldRef.resource;
-    const [kind, name] = res.split('.') as ['limits' | 'requests', string];
-    const q = container.resources?.[kind]?.[name];
-    if (q !== undefined) return String(q);
+    const value = resourceFieldValue(container, res);
+    if (value !== undefined) return value;
     // Without a limit the kubelet reports node allocatable; we have none to report, so say so clearly.
     throw new NodeletError('CreateContainerConfigError', `container ${container.name} ${where}: ${res} is not set`);
   }
@@ -140,6 +139,13 @@ function resolveValueFrom(
     'CreateContainerConfigError',
     `container ${container.name} ${where}: static pods may only use fieldRef and resourceFieldRef`,
   );
+}
+
+/** The value of a downward-API resourceFieldRef (`limits.cpu`, `requests.memory`, …), or undefined when unset. */
+export function resourceFieldValue(container: Container | undefined, resource: string): string | undefined {
+  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
+  const q = container?.resources?.[kind]?.[name];
+  return q === undefined ? undefined : String(q);
 }
 
 /** The value of a downward-API fieldPath (pkg/fieldpath/fieldpath.go ExtractFieldPathAsString). */

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from '../api/types.js';
-import { fieldValue, type NodeFacts } from '../container/container-config.js';
+import { fieldValue, resourceFieldValue, type NodeFacts } from '../container/container-config.js';
 import { NodeletError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -42,9 +42,8 @@ function itemValue(pod: Pod, item: DownwardFile, node: NodeFacts, volume: string
   if (item.resourceFieldRef) {
     const ref = item.resourceFieldRef;
     const c = (pod.spec?.containers ?? []).find((x) => x.name === ref.containerName) ?? pod.spec?.containers?.[0];
-    const [kind, name] = ref.resource.split('.') as ['limits' | 'requests', string];
-    const q = c?.resources?.[kind]?.[name];
-    if (q !== undefined) return String(q);
+    const value = resourceFieldValue(c, ref.resource);
+    if (value !== undefined) return value;
     throw new NodeletError('FailedMount', `volume "${volume}" item ${item.path}: ${ref.resource} is not set`);
   }
   throw new NodeletError('FailedMount', `volume "${volume}" item ${item.path}: needs fieldRef or resourceFieldRef`);
