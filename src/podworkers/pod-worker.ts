@@ -4,6 +4,7 @@ import { containerConfig, sandboxConfig, type NodeFacts } from '../container/con
 import { runAsNonRootViolation } from '../container/security-context.js';
 import { errorMessage, NodeletError } from '../errors.js';
 import type { EventRecorder, PodEvent } from '../events/recorder.js';
+import { removePodLogs } from '../logs/index.js';
 import { runLifecycleHandler, type ProbeManager, type UnhealthyEvent } from '../prober/index.js';
 import type { ContainerInfo, ImageInfo, ImageService, PodSandboxConfig, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
@@ -642,6 +643,12 @@ export class PodWorker {
       await this.deps.runtime.removePodSandbox(this.sandboxId);
     }
     await this.deps.volumes.tearDown(this.uid).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod directory'));
+    // Removing a container takes its log file; the pod's log directory goes with the pod (the
+    // kubelet's evictPodLogsDirectories), or every edit of a manifest would leave one behind.
+    const meta = this.pod.metadata!;
+    await removePodLogs(this.deps.podLogsDir, meta.namespace!, meta.name!, this.uid).catch((err: unknown) =>
+      this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod log directory'),
+    );
     this.deps.backoff.forgetPrefix(`${this.uid}/`);
     this.deps.probes.removePod(this.uid);
     this.log.info({}, 'Pod stopped');

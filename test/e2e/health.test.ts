@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { marker, Nodelet, pgrep, waitFor } from './harness.js';
+import { freePort, marker, Nodelet, pgrep, waitFor } from './harness.js';
 
 function fresh(t: { after: (fn: () => Promise<void>) => void }): Nodelet {
   const n = new Nodelet();
   t.after(() => n.stop());
   return n.start();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 test('a container whose exec liveness probe starts failing is restarted', async (t) => {

@@ -5,25 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { marker, Nodelet, NODE, pgrep, sleepPod, waitFor } from './harness.js';
+import { freePort, marker, Nodelet, NODE, pgrep, sleepPod, waitFor } from './harness.js';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
-
-/** A port nobody listens on right now: bound on 0 by the kernel, then released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A nodelet with its read-only port, and kubectl pointed at it. */
 interface Cluster {
