@@ -12,6 +12,7 @@ import type { Pod } from '../../src/api/types.js';
 import { freePort, isAlive, Nodelet, NODE, ROOT, waitFor } from './harness.js';
 
 const EXAMPLE = path.join(ROOT, 'examples/control-plane/etcd.yaml');
+const COUNTER = path.join(ROOT, 'examples/control-plane/counter.yaml');
 
 function missingEtcd(): string | undefined {
   const missing = ['etcd', 'etcdctl'].filter((b) => {
@@ -77,7 +78,7 @@ function shutdowns(logFile: string): number {
   return readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('received signal; shutting down')).length;
 }
 
-test('etcd from examples/control-plane: serves, survives kill -9 with its data, rolls on edit with SIGTERM, stops cleanly on removal', async (t) => {
+test('etcd from examples/control-plane: serves (and the counter example through it), survives kill -9 with its data, rolls on edit with SIGTERM, stops cleanly on removal', async (t) => {
   const skip = missingEtcd();
   if (skip) return t.skip(skip);
   const n = new Nodelet();
@@ -109,6 +110,17 @@ test('etcd from examples/control-plane: serves, survives kill -9 with its data, 
   assert.equal(first.spec?.priorityClassName, 'system-node-critical');
   etcdctl('put', 'answer', '42');
   assert.equal(etcdctl('get', 'answer', '--print-value-only'), '42');
+
+  // The second example keeps its count in this etcd.
+  const counterPort = await freePort();
+  n.write('counter.yaml', readFileSync(COUNTER, 'utf8').replaceAll(':2379', `:${ports.client}`).replaceAll('8081', String(counterPort)));
+  const visit = async () => (await fetch(`http://127.0.0.1:${counterPort}/`)).text();
+  assert.equal(await waitFor('the counter to answer', () => visit(), 60_000), 'visit 1\n');
+  assert.equal(await visit(), 'visit 2\n');
+  assert.equal(etcdctl('get', 'counter/visits', '--print-value-only'), '2');
+  await waitFor('the counter pod Ready (its probe asks etcd)', async () =>
+    (await n.pods()).find((p) => p.metadata?.name === `counter-${NODE}`)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
 
   // kill -9: nodelet restarts etcd, which finds its data where it left it.
   const killed = await waitFor('one etcd process', () => oneEtcd(dataDir));
