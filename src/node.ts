@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir, networkInterfaces, totalmem } from 'node:os';
 import path from 'node:path';
 import type { Pod } from './api/types.js';
-import { toKubeletConfiguration } from './config/index.js';
+import { formatOrigin, toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig, NodeletConfig } from './config/types.js';
 import { parseResolvConf } from './container/dns-config.js';
 import { createEventRecorder } from './events/recorder.js';
@@ -23,6 +23,7 @@ import type { NodeView } from './server/node-view.js';
 import { startServers } from './server/servers.js';
 import { createFileSource, type FileSource } from './sources/file-source.js';
 import { createHttpSource } from './sources/http-source.js';
+import { processAuditPolicy } from './sources/manifest-audit.js';
 import { joinCluster } from './cluster/index.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
@@ -162,6 +163,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
         logger: logger.child({ source: 'file' }),
         resyncMs: config.fileCheckFrequencyMs,
         onSnapshot: (pods) => applySnapshot('file', pods),
+        audit: processAuditPolicy(config.allowInsecureManifests),
       })
     : undefined;
 
@@ -178,6 +180,9 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     : undefined;
 
   logger.info({ path: config.staticPodPath || '(none)', every: `${config.fileCheckFrequencyMs / 1000}s` }, 'Source: static pod path');
+  if (config.allowInsecureManifests) {
+    logger.warn({ origin: formatOrigin(loaded.origins.allowInsecureManifests) }, 'Manifest audit disabled (allowInsecureManifests): whoever can write the static pod path runs processes as this user');
+  }
   if (httpSource) logger.info({ url: config.staticPodURL, every: `${config.httpCheckFrequencyMs / 1000}s` }, 'Source: manifest URL');
   if (runtime.name === 'remote') logger.info({ endpoint: config.containerRuntimeEndpoint, maxPods: config.maxPods }, 'Runtime: CRI (containers run by the container runtime)');
   else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');

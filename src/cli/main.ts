@@ -10,6 +10,7 @@ import { logsCommand } from './logs.js';
 import { noPodsMessage, podsCommand } from './pods.js';
 import { psCommand } from './ps.js';
 import { loadRunConfig, runCommand } from './run.js';
+import { processAuditPolicy } from '../sources/manifest-audit.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
 
@@ -116,8 +117,9 @@ async function main(argv: string[]): Promise<number> {
     .description('check manifests as nodelet would load them; exit 1 if any is invalid')
     .argument('<paths...>', 'manifest files or directories')
     .option('--hostname-override <name>', 'node name used for defaulting')
-    .action((paths: string[], o: { hostnameOverride?: string }) => {
-      const { output, ok } = validateCommand(paths, o.hostnameOverride);
+    .option('--allow-insecure-manifests', 'skip the audit of owners and modes (as nodelet run --allow-insecure-manifests)')
+    .action(async (paths: string[], o: { hostnameOverride?: string; allowInsecureManifests?: boolean }) => {
+      const { output, ok } = await validateCommand(paths, o.hostnameOverride, processAuditPolicy(o.allowInsecureManifests === true));
       process.stdout.write(output);
       if (!ok) process.exitCode = 1;
     });

@@ -1,17 +1,24 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { NodeletError } from '../errors.js';
 import { loadPodManifest } from '../manifest/index.js';
 import { MANIFEST_EXTENSIONS } from '../sources/file-source.js';
+import { auditManifestDir, auditManifestFile, processAuditPolicy, type AuditedDir, type ManifestAuditPolicy } from '../sources/manifest-audit.js';
 
 /**
  * `nodelet validate PATH…`: loads each manifest exactly as the file source would and reports every
  * error with file, line and column, and every unknown field as a `warning:` line (with a did-you-mean
- * suggestion). Directories are read like --pod-manifest-path (no recursion). `ok` is false on any
- * error; warnings alone leave it true.
+ * suggestion). Directories are read like --pod-manifest-path (no recursion). Run as root, it audits
+ * them as nodelet run does (unless `audit.allowInsecure`): an insecure directory is one line and its
+ * files are not read, an insecure file is one line. `ok` is false on any error; warnings alone leave
+ * it true.
  */
-export function validateCommand(paths: string[], nodeName = hostname()): { output: string; ok: boolean } {
+export async function validateCommand(
+  paths: string[],
+  nodeName = hostname(),
+  audit: ManifestAuditPolicy = processAuditPolicy(false),
+): Promise<{ output: string; ok: boolean }> {
   const lines: string[] = [];
   let ok = true;
   const node = nodeName.trim().toLowerCase();
@@ -21,6 +28,16 @@ export function validateCommand(paths: string[], nodeName = hostname()): { outpu
       lines.push(`${p}: no such file or directory`);
       ok = false;
       continue;
+    }
+    let auditedDir: AuditedDir | undefined;
+    if (st.isDirectory()) {
+      const dirProblem = await auditManifestDir(p, audit);
+      if (dirProblem) {
+        lines.push(dirProblem.located);
+        ok = false;
+        continue;
+      }
+      auditedDir = { path: path.resolve(p), real: realpathSync(p) };
     }
     const files = st.isDirectory()
       ? readdirSync(p)
@@ -32,6 +49,12 @@ export function validateCommand(paths: string[], nodeName = hostname()): { outpu
     for (const file of files) {
       if (st.isDirectory() && !MANIFEST_EXTENSIONS.includes(path.extname(file).toLowerCase())) {
         lines.push(`${file}: ignored (only ${MANIFEST_EXTENSIONS.join(' ')} files are loaded)`);
+        continue;
+      }
+      const insecure = await auditManifestFile(file, audit, auditedDir);
+      if (insecure) {
+        lines.push(insecure.located);
+        ok = false;
         continue;
       }
       const abs = path.resolve(file);

@@ -73,6 +73,8 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   crashLoopBackOffMaxMs: { name: 'crashLoopBackOffMax', default: 300_000, kind: durationKind },
   // Ours. The kubelet leaves containers running when it stops, and so do we unless asked.
   stopPodsOnExit: { name: 'stopPodsOnExit', file: 'stopPodsOnExit', default: false, kind: boolKind },
+  // Ours. Manifests others than root could change are refused when running as root; this turns that off.
+  allowInsecureManifests: { name: 'allowInsecureManifests', file: 'allowInsecureManifests', default: false, kind: boolKind },
 };
 
 /** The keys of NodeletConfig in display order. */

@@ -103,6 +103,11 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     field: 'stopPodsOnExit',
     help: 'On SIGTERM/SIGINT, stop every pod with grace before exiting; by default pods keep running, as with the kubelet',
   },
+  {
+    name: 'allow-insecure-manifests',
+    field: 'allowInsecureManifests',
+    help: 'Run manifests that others than root can change (writable by group or others, or owned by another user); by default, as root, they are refused',
+  },
   { name: 'v', field: 'verbosity', help: 'Log verbosity (-v=2: debug, -v=4: trace)' },
   { name: 'logging-format', field: 'loggingFormat', help: 'Log format: text or json' },
   {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NodeletError } from '../errors.js';
 import { describeConfig, loadConfig, toKubeletConfiguration, type ConfigEnv } from './index.js';
+import { FIELD_KEYS } from './fields.js';
 import type { NodeletConfig } from './types.js';
 
 /** An environment with an in-memory filesystem. */
@@ -69,6 +70,7 @@ describe('loadConfig defaults', () => {
       crashLoopBackOffInitialMs: 10_000,
       crashLoopBackOffMaxMs: 300_000,
       stopPodsOnExit: false,
+      allowInsecureManifests: false,
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -120,6 +122,7 @@ describe('loadConfig flags', () => {
         '--crash-loop-backoff-initial=100ms',
         '--crash-loop-backoff-max=1s',
         '--stop-pods-on-exit',
+        '--allow-insecure-manifests',
       ],
       fakeEnv(),
     );
@@ -147,6 +150,7 @@ describe('loadConfig flags', () => {
       crashLoopBackOffInitialMs: 100,
       crashLoopBackOffMaxMs: 1_000,
       stopPodsOnExit: true,
+      allowInsecureManifests: true,
     });
     assert.deepEqual(origins.staticPodPath, { source: 'flag', detail: '--pod-manifest-path' });
     assert.deepEqual(origins.verbosity, { source: 'flag', detail: '-v' });
@@ -434,7 +438,8 @@ describe('describeConfig', () => {
     const table = describeConfig(loaded);
     const lines = table.trimEnd().split('\n');
     assert.match(lines[0]!, /^FIELD +VALUE +ORIGIN$/);
-    assert.equal(lines.length, 24);
+    // A header line, then one row per field.
+    assert.equal(lines.length, 1 + FIELD_KEYS.length);
     assert.match(table, /^staticPodPath +"\/m" +flag --pod-manifest-path$/m);
     assert.match(table, /^maxPods +20 +config file \/etc\/kubelet\.yaml: maxPods$/m);
     assert.match(table, /^fileCheckFrequency +20s +default$/m);
@@ -489,6 +494,19 @@ describe('boolean run flags', () => {
     assert.equal(loadConfig(['--stop-pods-on-exit'], fakeEnv()).config.stopPodsOnExit, true);
     assert.equal(loadConfig(['--stop-pods-on-exit=false'], fakeEnv()).config.stopPodsOnExit, false);
     assert.equal(loadConfig([], fakeEnv()).config.stopPodsOnExit, false);
+  });
+
+  it('reads --allow-insecure-manifests and the allowInsecureManifests field, with their origins', () => {
+    assert.equal(loadConfig([], fakeEnv()).config.allowInsecureManifests, false);
+    const flag = loadConfig(['--allow-insecure-manifests'], fakeEnv());
+    assert.equal(flag.config.allowInsecureManifests, true);
+    assert.deepEqual(flag.origins.allowInsecureManifests, { source: 'flag', detail: '--allow-insecure-manifests' });
+    const file = '/k.yaml';
+    const fromFile = loadConfig([`--config=${file}`], fakeEnv({ [file]: `${HEADER}allowInsecureManifests: true\n` }));
+    assert.deepEqual(fromFile.warnings, []);
+    assert.equal(fromFile.config.allowInsecureManifests, true);
+    assert.deepEqual(fromFile.origins.allowInsecureManifests, { source: 'config-file', detail: `${file}: allowInsecureManifests` });
+    assert.match(describeConfig(fromFile), /allowInsecureManifests\s+true\s+config file \/k\.yaml: allowInsecureManifests/);
   });
 
   it('refuses a boolean flag followed by a separate value, saying how to write it', () => {

@@ -49,6 +49,8 @@ export interface NodeletConfig {
   crashLoopBackOffMaxMs: number;
   /** --stop-pods-on-exit: on SIGTERM/SIGINT stop every pod with grace first (default: leave them running). */
   stopPodsOnExit: boolean;
+  /** --allow-insecure-manifests: no audit of the owners and modes of manifests (issue 11); logged as a warning at start. */
+  allowInsecureManifests: boolean;
 }
 
 /** Where one configuration value came from, for `nodelet config` and `/configz`. */

@@ -14,6 +14,8 @@ export const ManifestErrorCode = {
   UnsupportedKind: 'UnsupportedKind',
   /** The Pod fails API-server or static-pod validation. */
   FailedValidation: 'FailedValidation',
+  /** The manifest, or a directory or symlink target on the way to it, may be changed by others than root (the audit of issue 11). */
+  InsecureManifest: 'InsecureManifest',
 } as const;
 
 /** One of the {@link ManifestErrorCode} values. */

@@ -1,11 +1,12 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from '../api/types.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, type NodeletError } from '../errors.js';
 import { loadPodManifest, MAX_MANIFEST_BYTES } from '../manifest/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { auditActive, auditManifestDir, auditManifestFile, type AuditedDir, type ManifestAuditPolicy } from './manifest-audit.js';
 
 /** The manifest file extensions we load; everything else is reported once and skipped (DESIGN §2). */
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
@@ -28,6 +29,8 @@ export interface FileSourceOptions {
   debounceMs?: number;
   /** A file modified more recently than this is read again before it is judged: it may be half written. */
   settleMs?: number;
+  /** The manifest audit (issue 11): manifests others than root could change are refused. Absent = none. */
+  audit?: ManifestAuditPolicy;
 }
 
 /** The state of one manifest file, as the last read found it. */
@@ -50,12 +53,30 @@ export interface FileSource {
 }
 
 interface FileEntry {
-  /** dev:ino:size:mtime:ctime of what was last read, so an unchanged file is not read again. */
+  /** dev:ino:size:mtime:ctime:mode:uid of what was last read, so an unchanged file is not read again. */
   stamp: string;
   bytes?: string;
   pod?: Pod;
   error?: string;
   reportedError?: string;
+  /** Refused by the audit: for itself (`file`) or for its directory (`dir`, reported once for all). */
+  insecure?: 'file' | 'dir';
+}
+
+/** The stamp of a file refused by the audit: matches no real stamp, so the file is read once it is fixed. */
+const INSECURE_STAMP = 'insecure';
+
+/** What a re-list compares to decide whether to read a file again; mode and owner for the audit. */
+function stampOf(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}`;
+}
+
+/** What a re-list found about the directory for every file in it. */
+interface ListScope {
+  /** The static pod directory is insecure: every file in it is refused with this. */
+  dirProblem?: NodeletError;
+  /** The static pod directory, audited already. */
+  auditedDir?: AuditedDir;
 }
 
 /**
@@ -84,6 +105,7 @@ class FileSourceImpl implements FileSource {
   private readonly debounceMs: number;
   private readonly settleMs: number;
   private missingReported = false;
+  private reportedDirProblem: string | undefined;
 
   constructor(private readonly opts: FileSourceOptions) {
     this.debounceMs = opts.debounceMs ?? 15;
@@ -168,6 +190,7 @@ class FileSourceImpl implements FileSource {
     // A single file is watched through its directory: editors replace files by rename.
     await this.ensureWatch(st?.isDirectory() ? root : dir);
     await this.ensureParentWatch(root);
+    const scope = st?.isDirectory() ? await this.auditDir(root) : {};
 
     const wanted = new Set<string>();
     for (const name of names.sort()) {
@@ -193,7 +216,7 @@ class FileSourceImpl implements FileSource {
     // round trips in a row, without opening them all at once.
     const files = [...wanted];
     for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f)));
+      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f, scope)));
     }
     for (const file of [...this.files.keys()]) {
       if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);
@@ -202,8 +225,29 @@ class FileSourceImpl implements FileSource {
     this.emit();
   }
 
+  /**
+   * Audits the static pod directory once per re-list. An insecure one is logged once (per distinct
+   * problem), not once per file: its files are all refused with the same error.
+   */
+  private async auditDir(root: string): Promise<ListScope> {
+    const policy = this.opts.audit;
+    if (!policy || !auditActive(policy)) return {};
+    const dirProblem = await auditManifestDir(root, policy);
+    if (dirProblem) {
+      if (this.reportedDirProblem !== dirProblem.located) {
+        this.reportedDirProblem = dirProblem.located;
+        this.opts.logger.error({ path: root, err: dirProblem.located }, 'Insecure static pod directory, its manifests are refused (running pods keep their last good manifest)');
+      }
+      return { dirProblem };
+    }
+    if (this.reportedDirProblem !== undefined) this.opts.logger.info({ path: root }, 'Static pod directory is secure again');
+    this.reportedDirProblem = undefined;
+    const real = await realpath(root).catch(() => undefined);
+    return real ? { auditedDir: { path: root, real } } : {};
+  }
+
   /** Reads one file if it changed since the last read; a bad read keeps the file's last good pod. */
-  private async readOne(file: string): Promise<void> {
+  private async readOne(file: string, scope: ListScope): Promise<void> {
     const entry = this.files.get(file) ?? { stamp: '' };
     this.files.set(file, entry);
     const st = await stat(file).catch(() => undefined);
@@ -216,7 +260,13 @@ class FileSourceImpl implements FileSource {
       this.files.delete(file);
       return;
     }
-    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const stamp = stampOf(st);
+    // Audited at every re-list, changed or not: a directory or a symlink target on the way may have changed.
+    const insecure = scope.dirProblem ?? (this.opts.audit ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
+    if (insecure) {
+      this.refuse(file, entry, insecure, scope.dirProblem ? 'dir' : 'file');
+      return;
+    }
     if (stamp === entry.stamp) return;
     const age = this.opts.clock.now() - st.mtimeMs;
     if (age < this.settleMs) {
@@ -237,13 +287,15 @@ class FileSourceImpl implements FileSource {
       return;
     }
     const after = await stat(file).catch(() => undefined);
-    if (!after || `${after.dev}:${after.ino}:${after.size}:${after.mtimeMs}:${after.ctimeMs}` !== stamp) {
+    if (!after || stampOf(after) !== stamp) {
       this.settleIn(this.settleMs); // changed while we read it
       return;
     }
     entry.stamp = stamp;
     if (bytes === entry.bytes) return;
     entry.bytes = bytes;
+    const wasInsecure = entry.insecure;
+    entry.insecure = undefined;
     const result = loadPodManifest(bytes, {
       file,
       nodeName: this.opts.nodeName,
@@ -260,7 +312,8 @@ class FileSourceImpl implements FileSource {
       this.setError(file, entry, result.errors.map((e) => e.located).join('\n'));
       return;
     }
-    if (entry.error && entry.pod) this.opts.logger.info({ file }, 'Manifest is valid again');
+    // A directory made secure again was reported once, for all its files: so is its fix.
+    if (entry.error && entry.pod && wasInsecure !== 'dir') this.opts.logger.info({ file }, 'Manifest is valid again');
     entry.error = undefined;
     entry.reportedError = undefined;
     entry.pod = result.pod;
@@ -272,6 +325,25 @@ class FileSourceImpl implements FileSource {
     entry.reportedError = message;
     const fields = { file, err: message, keptRunning: entry.pod ? entry.pod.metadata?.name : undefined };
     this.opts.logger.error(fields, entry.pod ? 'Invalid manifest, keeping the last good pod' : 'Invalid manifest, no pod started');
+  }
+
+  /**
+   * Refuses a manifest the audit found others could change: it is not read, and the pod in force from
+   * it (if any) stays, as for a file that stops parsing. Logged once per distinct problem; a problem of
+   * the directory was logged once for all its files.
+   */
+  private refuse(file: string, entry: FileEntry, problem: NodeletError, why: 'file' | 'dir'): void {
+    // Matches no stamp and forgets the bytes: once fixed, the file is read and judged afresh.
+    entry.stamp = INSECURE_STAMP;
+    entry.bytes = undefined;
+    entry.insecure = why;
+    const message = problem.located;
+    entry.error = message;
+    if (entry.reportedError === message) return;
+    entry.reportedError = message;
+    if (why === 'dir') return;
+    const fields = { file, err: message, keptRunning: entry.pod ? entry.pod.metadata?.name : undefined };
+    this.opts.logger.error(fields, entry.pod ? 'Insecure manifest, keeping the last good pod' : 'Insecure manifest, no pod started');
   }
 
   private settleIn(ms: number): void {

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import type { Pod } from '../api/types.js';
 import { errorMessage } from '../errors.js';
 import { loadPodList, MAX_MANIFEST_BYTES } from '../manifest/index.js';
@@ -85,6 +86,10 @@ export function createHttpSource(opts: HttpSourceOptions): HttpSource {
 
   return {
     async start() {
+      if (isPlainHttpToRemote(opts.url)) {
+        // What this URL serves runs on the node: over plain http anyone on the way can change it.
+        opts.logger.warn({ url: opts.url }, 'Manifest URL is plain http to another host: anyone on the network path can run processes on this node; use https');
+      }
       await poll();
       schedule();
     },
@@ -95,6 +100,30 @@ export function createHttpSource(opts: HttpSourceOptions): HttpSource {
     poll,
     lastError: () => error,
   };
+}
+
+// 127.0.0.0/8 and ::1; check() also matches the IPv4-mapped form (::ffff:127.0.0.1).
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether `url` is plain `http://` to a host other than this one (localhost, 127.0.0.0/8, ::1): the
+ * manifests it serves could be changed by anyone on the network path. False for https and for a URL
+ * that does not parse (config/ refuses those).
+ */
+export function isPlainHttpToRemote(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return false;
+  const family = isIP(host);
+  return family === 0 || !LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** GETs the URL with the headers; resolves with the body of a 200, rejects otherwise. */

@@ -3,7 +3,7 @@
  * dirs, and waits for conditions (never for fixed times). Every process a test starts is stopped.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,6 +95,8 @@ export class Nodelet {
     this.rootDir = path.join(this.dir, 'root');
     this.logsDir = path.join(this.dir, 'logs');
     mkdirSync(this.manifests);
+    // Whatever the umask: run as root, nodelet refuses a manifest directory others can write (issue 11).
+    chmodSync(this.manifests, 0o755);
   }
 
   /** Starts `nodelet run` with test-friendly defaults (short backoff, no TCP port) plus `args`. */
@@ -132,6 +134,7 @@ export class Nodelet {
     // Written whole then renamed in, as an editor saves: tests of partial writes do it by hand.
     const tmp = path.join(this.dir, `.${name}.tmp`);
     writeFileSync(tmp, content);
+    chmodSync(tmp, 0o644); // as root, group- or world-writable manifests are refused
     renameSync(tmp, path.join(this.manifests, name));
   }
 

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { Pod } from '../api/types.js';
+import { FakeClock } from '../util/clock.js';
+import { createFileSource } from './file-source.js';
+import type { ManifestAuditPolicy } from './manifest-audit.js';
+
+const pod = (name: string, command = 'sleep 1') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, ${JSON.stringify(command)}]}
+`;
+
+/** A file source over a fresh 0755 directory, with its snapshots and log lines; re-lists only when told. */
+function setup(audit: ManifestAuditPolicy | undefined) {
+  const root = mkdtempSync(path.join(tmpdir(), 'nodelet-file-source-'));
+  const dir = path.join(root, 'manifests');
+  mkdirSync(dir);
+  chmodSync(dir, 0o755);
+  const logs: { msg: string; err?: string; file?: string }[] = [];
+  const logger = pino({ level: 'info', base: undefined }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  // Far ahead of every file's mtime: files are judged at once, not left to settle.
+  const clock = new FakeClock(Date.now() + 3_600_000);
+  let current: Pod[] = [];
+  const source = createFileSource({ path: dir, nodeName: 'n1', clock, logger, resyncMs: 20_000, onSnapshot: (pods) => (current = pods), audit });
+  const write = (name: string, content: string, mode = 0o644) => {
+    const tmp = path.join(root, `${name}.tmp`);
+    writeFileSync(tmp, content);
+    chmodSync(tmp, mode);
+    renameSync(tmp, path.join(dir, name));
+  };
+  return {
+    dir,
+    source,
+    logs,
+    write,
+    pods: () => current.map((p) => `${p.metadata!.name}:${p.spec!.containers[0]!.command!.at(-1)}`),
+    cleanup: () => {
+      source.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('file source audit', () => {
+  // Files are owned by whoever runs the tests: the audit is exercised as root and as anyone else.
+  const audit: ManifestAuditPolicy = { runningAsRoot: true, ownerUid: process.getuid?.() ?? 0, allowInsecure: false };
+  let cleanup: () => void = () => undefined;
+  afterEach(() => cleanup());
+
+  it('never runs a file insecure from the start, and runs it once chmod fixes it', async () => {
+    const t = setup(audit);
+    cleanup = t.cleanup;
+    t.write('web.yaml', pod('web'), 0o664);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), []);
+    const [report] = t.source.report();
+    assert.match(report!.error!, /web\.yaml: insecure manifest: writable by group \(mode 0664, owner uid \d+\);.*fix: chmod go-w /);
+    const lines = t.logs.filter((l) => l.msg === 'Insecure manifest, no pod started');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.err, report!.error);
+    await t.source.resync();
+    assert.equal(t.logs.filter((l) => l.msg.startsWith('Insecure')).length, 1, 'logged once, not at every re-list');
+
+    // A chmod changes no content, size or mtime: the re-list must notice it all the same.
+    chmodSync(path.join(t.dir, 'web.yaml'), 0o644);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['web-n1:sleep 1']);
+    assert.equal(t.source.report()[0]!.error, undefined);
+  });
+
+  it('keeps the pod of a file that becomes insecure, refuses its edits, and applies them once fixed', async () => {
+    const t = setup(audit);
+    cleanup = t.cleanup;
+    t.write('web.yaml', pod('web'));
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['web-n1:sleep 1']);
+
+    t.write('web.yaml', pod('web', 'sleep 2'), 0o646);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['web-n1:sleep 1']);
+    assert.equal(t.source.report()[0]!.pod!.spec!.containers[0]!.command!.at(-1), 'sleep 1');
+    assert.match(t.source.report()[0]!.error!, /writable by others \(mode 0646/);
+    assert.equal(t.logs.filter((l) => l.msg === 'Insecure manifest, keeping the last good pod').length, 1);
+
+    chmodSync(path.join(t.dir, 'web.yaml'), 0o600);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['web-n1:sleep 2']);
+  });
+
+  it('refuses every file of an insecure directory with one log line, keeping running pods', async () => {
+    const t = setup(audit);
+    cleanup = t.cleanup;
+    t.write('a.yaml', pod('a'));
+    await t.source.resync();
+    t.write('b.yaml', pod('b'));
+    chmodSync(t.dir, 0o775);
+    await t.source.resync();
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['a-n1:sleep 1']);
+    const lines = t.logs.filter((l) => l.msg.startsWith('Insecure'));
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.match(lines[0]!.err!, /insecure manifest directory: writable by group \(mode 0775/);
+    assert.deepEqual(
+      t.source.report().map((r) => r.error),
+      [lines[0]!.err, lines[0]!.err],
+    );
+
+    chmodSync(t.dir, 0o755);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['a-n1:sleep 1', 'b-n1:sleep 1']);
+    assert.ok(t.logs.some((l) => l.msg === 'Static pod directory is secure again'));
+  });
+
+  it('runs everything with --allow-insecure-manifests, and without an audit', async () => {
+    for (const policy of [{ ...audit, allowInsecure: true }, { ...audit, runningAsRoot: false }, undefined]) {
+      const t = setup(policy);
+      chmodSync(t.dir, 0o777);
+      t.write('web.yaml', pod('web'), 0o666);
+      await t.source.resync();
+      assert.deepEqual(t.pods(), ['web-n1:sleep 1']);
+      t.cleanup();
+    }
+  });
+});
