@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Container, Pod } from '../api/types.js';
-import { containerResources, qosClass } from './linux-resources.js';
+import { containerResources, podCgroupResources, qosClass } from './linux-resources.js';
 
 const GiB = 2 ** 30;
 const pod = (containers: Container[], extra: Partial<Pod['spec']> = {}): Pod => ({ metadata: { name: 'p', uid: 'u' }, spec: { containers, ...extra } }) as Pod;
@@ -39,4 +39,54 @@ test('Burstable OOM score falls as the memory request grows, within 2..999', () 
 test('a system-node-critical pod is never an OOM victim before the guaranteed ones', () => {
   const c = { name: 'a' };
   assert.equal(containerResources(pod([c], { priorityClassName: 'system-node-critical' }), c, GiB).oomScoreAdj, -997);
+});
+
+// pkg/kubelet/cm/helpers_linux_test.go TestResourceConfigForPod, the cases that matter to us.
+test('a pod cgroup sums its containers: Guaranteed pods get shares, quota and memory limit', () => {
+  const a = { name: 'a', resources: { limits: { cpu: '500m', memory: '64Mi' } } };
+  const b = { name: 'b', resources: { limits: { cpu: '250m', memory: '32Mi' } } };
+  assert.deepEqual(podCgroupResources(pod([a, b])), { cpuShares: 768, cpuQuota: 75_000, cpuPeriod: 100_000, memoryLimitBytes: 96 * 2 ** 20 });
+});
+
+test('a Burstable pod gets a quota or memory limit only when every container declares that limit', () => {
+  const limited = { name: 'a', resources: { requests: { cpu: '100m', memory: '16Mi' }, limits: { cpu: '1', memory: '64Mi' } } };
+  const cpuOnly = { name: 'b', resources: { requests: { cpu: '100m' }, limits: { cpu: '1' } } };
+  assert.deepEqual(podCgroupResources(pod([limited, cpuOnly])), { cpuShares: 204, cpuQuota: 200_000, cpuPeriod: 100_000, memoryLimitBytes: 0 });
+  const none = { name: 'c' };
+  assert.deepEqual(podCgroupResources(pod([limited, none])), { cpuShares: 102, cpuQuota: 0, cpuPeriod: 100_000, memoryLimitBytes: 0 });
+});
+
+test('a BestEffort pod gets the minimum shares and nothing else', () => {
+  assert.deepEqual(podCgroupResources(pod([{ name: 'a' }])), { cpuShares: 2, cpuQuota: 0, cpuPeriod: 100_000, memoryLimitBytes: 0 });
+});
+
+test('an init container that needs more than the regular containers sets the pod total; sidecars add up', () => {
+  const main = { name: 'm', resources: { limits: { cpu: '100m', memory: '10Mi' } } };
+  const bigInit = { name: 'i', resources: { limits: { cpu: '1', memory: '100Mi' } } };
+  assert.deepEqual(podCgroupResources(pod([main], { initContainers: [bigInit] })), { cpuShares: 1024, cpuQuota: 100_000, cpuPeriod: 100_000, memoryLimitBytes: 100 * 2 ** 20 });
+  // A sidecar runs beside everything after it: 200m + the 1-CPU init container while it runs, and
+  // 200m + 100m afterwards.
+  const sidecar = { name: 's', restartPolicy: 'Always', resources: { limits: { cpu: '200m', memory: '20Mi' } } };
+  assert.deepEqual(podCgroupResources(pod([main], { initContainers: [sidecar, bigInit] })), {
+    cpuShares: 1228,
+    cpuQuota: 120_000,
+    cpuPeriod: 100_000,
+    memoryLimitBytes: 120 * 2 ** 20,
+  });
+});
+
+test('pod overhead is added to the request and to limits that are set', () => {
+  const a = { name: 'a', resources: { requests: { cpu: '100m' }, limits: { memory: '64Mi' } } };
+  assert.deepEqual(podCgroupResources(pod([a], { overhead: { cpu: '50m', memory: '16Mi' } })), {
+    cpuShares: 153,
+    cpuQuota: 0,
+    cpuPeriod: 100_000,
+    memoryLimitBytes: 80 * 2 ** 20,
+  });
+});
+
+test('sub-millicore amounts add up exactly before rounding, as Quantity sums do', () => {
+  // 1.5m + 1.5m = 3m (3 shares); rounding each container up first would give 4m.
+  const a = { name: 'a', resources: { requests: { cpu: '1500u' } } };
+  assert.equal(podCgroupResources(pod([a, { ...a, name: 'b' }])).cpuShares, 3);
 });
