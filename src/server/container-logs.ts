@@ -103,10 +103,24 @@ export async function streamContainerLog(view: NodeView, req: IncomingMessage, r
     let out = line;
     if (Buffer.byteLength(out) > budget) out = Buffer.from(out).subarray(0, budget).toString('utf8');
     budget -= Buffer.byteLength(out);
-    if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
-    if (budget <= 0) break;
+    if (!res.write(out)) await drainedOrClosed(res);
+    if (budget <= 0 || res.destroyed) break;
   }
   res.end();
+}
+
+// A client that goes while its buffer is full never drains it: waiting for 'drain' alone would keep
+// the reader, its file handle and its stream slot for good.
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /** Reads the kubelet's log query parameters (tailLines, sinceSeconds, sinceTime, timestamps, follow, previous, limitBytes). */

@@ -5,14 +5,27 @@ import { createNodeletMetrics, type NodeletMetrics } from '../metrics/kubelet-me
 import { createStatsProvider, type StatsProvider } from '../metrics/stats-summary.js';
 import type { Logger } from '../util/log.js';
 import { logRequestFromQuery, resolveLogTarget, streamContainerLog } from './container-logs.js';
+import { httpLimits, type HttpLimits } from './http-limits.js';
 import { createKubeApi, type KubeApi } from './kubeapi/routes.js';
+import { badRequest, type KubeStatus, opaqueInternalError, requestEntityTooLarge, sendStatus } from './kubeapi/status-errors.js';
 import type { NodeView } from './node-view.js';
+import { invalidName } from './object-names.js';
+import { readRequestBody } from './request-body.js';
+import { isKubeApiTarget, parseRequestTarget, type RequestTarget } from './request-target.js';
+import { createStreamLimiter, type StreamLimiter } from './stream-limiter.js';
 
 /** What the handler serves besides the view; each part is created when not given. */
 export interface HandlerOptions {
   metrics?: NodeletMetrics;
   kubeApi?: KubeApi;
   stats?: StatsProvider;
+  /**
+   * Overrides of the default HTTP limits (http-limits.ts): the body and stream limits apply here, the
+   * rest to the servers.
+   */
+  limits?: Partial<HttpLimits>;
+  /** The slots for watches and followed logs; give the same to a `kubeApi` passed in, so that both share one cap. */
+  streams?: StreamLimiter;
 }
 
 /** An HTTP request handler with the resources it holds (the API's watch timer). */
@@ -20,28 +33,39 @@ export interface Handler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** Stops what the handler runs in the background. */
   close(): void;
+  /** The node's slots for watches and followed logs. */
+  readonly streams: StreamLimiter;
 }
+
+// Request targets are logged up to this length: they may be as long as the header limit.
+const LOGGED_URL_CHARS = 512;
 
 /**
  * The read-only HTTP API (pkg/kubelet/server/server.go), served on the agent socket under --root-dir
  * and on the read-only port: `/healthz`, `/pods`, `/configz`, `/metrics`, `/stats/summary`,
  * `/containerLogs/{ns}/{pod}/{container}`, and the Kubernetes API read paths (`/api`, `/apis`,
- * `/version`) that let kubectl talk to the node. Everything here only reads.
+ * `/version`) that let kubectl talk to the node. Everything here only reads. Before any route runs,
+ * the target is parsed and checked (request-target.ts) and the body read within its limit; an
+ * unexpected failure is logged and answered with a 500 that tells nothing of it.
  */
 export function createHandler(view: NodeView, logger: Logger, opts: HandlerOptions = {}): Handler {
+  const limits = httpLimits(opts.limits);
   const metrics = opts.metrics ?? createNodeletMetrics();
   metrics.attach(view);
-  const kubeApi = opts.kubeApi ?? createKubeApi(view, { onError: (err) => logger.error({ err: errorMessage(err) }, 'Watch poll failed') });
+  const streams = opts.streams ?? createStreamLimiter(limits.maxStreams);
+  const kubeApi = opts.kubeApi ?? createKubeApi(view, { onError: (err) => logger.error({ err: errorMessage(err) }, 'Watch poll failed'), streams });
   const stats = opts.stats ?? createStatsProvider({ now: () => view.now() });
-  const ctx = { view, metrics, kubeApi, stats };
+  const ctx: Context = { view, metrics, kubeApi, stats, streams, limits };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(ctx, req, res).catch((err) => {
-      logger.error({ err: errorMessage(err), url: req.url }, 'HTTP handler failed');
-      if (!res.headersSent) sendText(res, 500, `internal error: ${errorMessage(err)}\n`);
+    // Every body is text or JSON with its type set: no browser may guess otherwise.
+    res.setHeader('x-content-type-options', 'nosniff');
+    serve(ctx, req, res).catch((err) => {
+      logger.error({ err: errorMessage(err), stack: (err as Error)?.stack, method: req.method, url: req.url?.slice(0, LOGGED_URL_CHARS) }, 'HTTP handler failed');
+      if (!res.headersSent) refuse(res, isKubeApiTarget(req.url ?? '/'), opaqueInternalError().status);
       else if (!res.writableEnded) res.destroy();
     });
   };
-  return Object.assign(handler, { close: () => kubeApi.close() });
+  return Object.assign(handler, { close: () => kubeApi.close(), streams });
 }
 
 interface Context {
@@ -49,14 +73,29 @@ interface Context {
   metrics: NodeletMetrics;
   kubeApi: KubeApi;
   stats: StatsProvider;
+  streams: StreamLimiter;
+  limits: HttpLimits;
 }
 
-async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { view } = ctx;
-  const url = new URL(req.url ?? '/', 'http://nodelet');
-  const p = url.pathname.replace(/\/+$/, '') || '/';
+async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = req.url ?? '/';
+  const kube = isKubeApiTarget(raw);
+  const target = parseRequestTarget(raw);
+  if ('refused' in target) return refuse(res, kube, badRequest(target.refused).status);
+  const body = await readRequestBody(req, ctx.limits.maxBodyBytes);
+  if (body.kind === 'aborted') return void res.destroy();
+  if (body.kind === 'too-large') {
+    // The rest of the body is never read: the connection closes after the answer.
+    return refuse(res, kube, requestEntityTooLarge(ctx.limits.maxBodyBytes).status, { connection: 'close' });
+  }
   // The API paths answer writes themselves, with a Kubernetes Status kubectl can print.
-  if (ctx.kubeApi.owns(p)) return ctx.kubeApi.handle(req, res, url);
+  if (ctx.kubeApi.owns(target.path)) return ctx.kubeApi.handle(req, res, target, body.kind === 'body' ? body.body : undefined);
+  return handle(ctx, req, res, target);
+}
+
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
+  const { view } = ctx;
+  const p = target.path;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return sendText(res, 405, `method ${req.method} not allowed: this API is read-only\n`);
   }
@@ -79,15 +118,26 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     return send(res, 200, m.contentType, m.body);
   }
   if (p === '/stats/summary') return sendJSON(res, 200, await ctx.stats.summary(view.config.nodeName, view.pods()));
-  const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(p);
-  if (logs) {
-    const [ns, pod, container] = logs.slice(1).map(decodeURIComponent) as [string, string, string];
-    const r = logRequestFromQuery(ns, pod, container, url.searchParams, view.now());
+  const seg = target.segments;
+  if (seg[0] === 'containerLogs' && seg.length === 4) {
+    const [ns, pod, container] = seg.slice(1) as [string, string, string];
+    const bad = invalidName('namespace', ns) ?? invalidName('pod', pod) ?? invalidName('container', container);
+    if (bad) return sendText(res, 400, `${bad}\n`);
+    const r = logRequestFromQuery(ns, pod, container, target.url.searchParams, view.now());
     const t = resolveLogTarget(view, r);
     if ('code' in t) return sendText(res, t.code, `${t.message}\n`);
+    if (r.follow && !r.previous && !ctx.streams.acquire(req, res)) {
+      return send(res, 429, 'text/plain; charset=utf-8', `too many requests: ${ctx.streams.max} watches and followed logs are open on this node\n`, { 'retry-after': '1' });
+    }
     return streamContainerLog(view, req, res, r, t);
   }
   return sendText(res, 404, `404 page not found\n`);
+}
+
+// An error answer: a Status on the API paths, its message as text elsewhere.
+function refuse(res: ServerResponse, kube: boolean, s: KubeStatus, headers: Record<string, string> = {}): void {
+  if (kube) return sendStatus(res, s, headers);
+  send(res, s.code, 'text/plain; charset=utf-8', `${s.message}\n`, headers);
 }
 
 /** A v1 PodList of every pod with its live status, as the kubelet's /pods serves it. */
@@ -100,8 +150,8 @@ export function podList(view: NodeView): { kind: 'PodList'; apiVersion: 'v1'; me
   };
 }
 
-function send(res: ServerResponse, code: number, contentType: string, body: string): void {
-  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+function send(res: ServerResponse, code: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 

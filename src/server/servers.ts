@@ -1,9 +1,11 @@
 import { mkdir, unlink } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import path from 'node:path';
 import { NodeletError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { createHandler, type HandlerOptions } from './handler.js';
+import { httpLimits } from './http-limits.js';
+import { createLimitedServer } from './http-server.js';
 import type { NodeView } from './node-view.js';
 
 /** The agent's local socket, under --root-dir: what `nodelet ps` and `nodelet logs` talk to. */
@@ -21,10 +23,12 @@ export interface Servers {
 
 /**
  * Starts the agent socket and, unless disabled, the read-only port, both serving the same handler
- * (`opts` hands it the node's metrics). Refuses to start when another nodelet already answers on the
- * socket: two agents on one root dir would run every pod twice.
+ * (`opts` hands it the node's metrics) with the same limits (http-limits.ts, each server its own
+ * connection count, both together one count of streams). Refuses to start when another nodelet
+ * already answers on the socket: two agents on one root dir would run every pod twice.
  */
 export async function startServers(view: NodeView, logger: Logger, opts: HandlerOptions = {}): Promise<Servers> {
+  const limits = httpLimits(opts.limits);
   const handler = createHandler(view, logger, opts);
   const socketPath = agentSocketPath(view.config.rootDir);
   await mkdir(view.config.rootDir, { recursive: true, mode: 0o700 });
@@ -32,7 +36,7 @@ export async function startServers(view: NodeView, logger: Logger, opts: Handler
     throw new NodeletError('AlreadyRunning', `another nodelet is running with --root-dir=${view.config.rootDir} (it answers on ${socketPath})`);
   }
   await unlink(socketPath).catch(() => undefined);
-  const sock = createServer(handler);
+  const sock = createLimitedServer(handler, limits);
   await listen(sock, () => sock.listen(socketPath)).catch((err) => {
     handler.close();
     throw err;
@@ -40,7 +44,7 @@ export async function startServers(view: NodeView, logger: Logger, opts: Handler
   const servers: Server[] = [sock];
   let readOnlyAddress = '';
   if (view.config.readOnlyPort > 0) {
-    const ro = createServer(handler);
+    const ro = createLimitedServer(handler, limits);
     try {
       await listen(ro, () => ro.listen(view.config.readOnlyPort, view.config.address));
     } catch (err) {

@@ -5,11 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import type { NodeView } from '../node-view.js';
+import type { StreamLimiter } from '../stream-limiter.js';
 import { eventColumns, eventRow } from './event-table.js';
 import { EVENT_FIELDS, eventFields, toApiEvent } from './objects.js';
 import { readOptions, type ReadOptions } from './request.js';
 import { matchFields, matchLabels } from './selectors.js';
-import { notFound, sendObject } from './status-errors.js';
+import { notFound, sendObject, tooManyStreams } from './status-errors.js';
 import { buildTable, type Table } from './table.js';
 import { type Poller, startWatchStream } from './watch.js';
 
@@ -17,6 +18,8 @@ import { type Poller, startWatchStream } from './watch.js';
 export interface EventRoutesContext {
   view: NodeView;
   poller: Poller;
+  /** Slots for watches and followed logs. */
+  streams: StreamLimiter;
 }
 
 function allEvents(view: NodeView): Event[] {
@@ -65,6 +68,7 @@ function eventTable(ctx: EventRoutesContext, events: Event[], o: ReadOptions, re
  * the recorder dropped is DELETED.
  */
 function watchEvents(ctx: EventRoutesContext, req: IncomingMessage, res: ServerResponse, o: ReadOptions, matches: (e: Event) => boolean, all: Event[]): void {
+  if (!ctx.streams.acquire(req, res)) throw tooManyStreams(ctx.streams.max);
   let first = true;
   const encode = (e: Event) => {
     if (!o.neg.table) return e;

@@ -5,12 +5,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from '../../api/types.js';
 import { logRequestFromQuery, resolveLogTarget, streamContainerLog } from '../container-logs.js';
 import type { NodeView } from '../node-view.js';
+import { invalidName } from '../object-names.js';
+import type { StreamLimiter } from '../stream-limiter.js';
 import { POD_FIELDS, podFields } from './objects.js';
 import type { PodCache } from './pod-cache.js';
 import { podColumns, podRow } from './pod-table.js';
 import { readOptions, type ReadOptions } from './request.js';
 import { matchFields, matchLabels } from './selectors.js';
-import { badRequest, expired, notFound, sendObject } from './status-errors.js';
+import { badRequest, expired, notFound, sendObject, tooManyStreams } from './status-errors.js';
 import { buildTable, type Table } from './table.js';
 import { errorEvent, type Poller, project, startWatchStream } from './watch.js';
 
@@ -19,6 +21,8 @@ export interface PodRoutesContext {
   view: NodeView;
   cache: PodCache;
   poller: Poller;
+  /** Slots for watches and followed logs. */
+  streams: StreamLimiter;
 }
 
 /** GET /api/v1/pods and /api/v1/namespaces/{ns}/pods: a PodList or a Table, or a watch. */
@@ -51,10 +55,14 @@ export async function podLog(ctx: PodRoutesContext, req: IncomingMessage, res: S
     const v = q.get(k);
     if (v !== null && v !== '' && !/^-?\d+$/.test(v)) throw badRequest(`${k}: invalid integer "${v}"`);
   }
-  const r = logRequestFromQuery(namespace, name, q.get('container') ?? '', q, ctx.view.now());
+  const container = q.get('container') ?? '';
+  const bad = container === '' ? undefined : invalidName('container', container);
+  if (bad) throw badRequest(bad);
+  const r = logRequestFromQuery(namespace, name, container, q, ctx.view.now());
   if (r.since && Number.isNaN(r.since.getTime())) throw badRequest(`sinceTime: invalid time "${q.get('sinceTime')}"`);
   const t = resolveLogTarget(ctx.view, r);
   if ('code' in t) throw t.podMissing ? notFound('pods', name) : badRequest(t.message);
+  if (r.follow && !r.previous && !ctx.streams.acquire(req, res)) throw tooManyStreams(ctx.streams.max);
   await streamContainerLog(ctx.view, req, res, r, t);
 }
 
@@ -75,6 +83,7 @@ function watchPods(ctx: PodRoutesContext, req: IncomingMessage, res: ServerRespo
     const stream = startWatchStream(req, res, { onClose: () => undefined });
     return errorEvent(stream, expired(`too old resource version: ${o.resourceVersion} (${ctx.cache.resourceVersion})`).status);
   }
+  if (!ctx.streams.acquire(req, res)) throw tooManyStreams(ctx.streams.max);
   let first = true;
   const encode = (p: Pod) => {
     if (!o.neg.table) return p;

@@ -4,13 +4,17 @@
 // deprecated /api/v1/watch/… prefix. Every write is a 405 Status (writes.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_HTTP_LIMITS } from '../http-limits.js';
 import type { NodeView } from '../node-view.js';
+import { invalidName } from '../object-names.js';
+import type { RequestTarget } from '../request-target.js';
+import { createStreamLimiter, type StreamLimiter } from '../stream-limiter.js';
 import { apiGroupList, apiVersions, coreV1ResourceList } from './discovery.js';
 import { getEvent, listEvents } from './events.js';
 import { openAPIV3CoreV1, openAPIV3Root } from './openapi.js';
 import { PodCache } from './pod-cache.js';
 import { getPod, listPods, podLog } from './pods.js';
-import { badRequest, internalError, noSuchResource, sendObject, sendStatus, StatusError } from './status-errors.js';
+import { badRequest, noSuchResource, opaqueInternalError, sendObject, sendStatus, StatusError } from './status-errors.js';
 import { versionInfo } from './version.js';
 import { Poller } from './watch.js';
 import { refuseWrite, type WriteTarget } from './writes.js';
@@ -23,14 +27,20 @@ export interface KubeApiOptions {
   historySize?: number;
   /** Told about a failure in the background (a watch poll that threw). */
   onError?: (err: unknown) => void;
+  /** Slots for watches and followed logs, shared with the node's other routes; own ones when not given. */
+  streams?: StreamLimiter;
 }
 
 /** The API read paths of one node. */
 export interface KubeApi {
   /** True when the path is an API path (then the request is answered, or being answered). */
   owns(pathname: string): boolean;
-  /** Answers an API request; errors become Status objects. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /**
+   * Answers an API request; errors become Status objects. `body` is the request's body, already read
+   * within the size limit. A failure that is no Status is a 500 whose text says nothing of it, and
+   * is thrown on for the caller to log.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget, body?: Buffer): Promise<void>;
   /** The served pods with their resourceVersions (shared with the CLI-facing endpoints). */
   readonly pods: PodCache;
   /** Stops the watch poller; open watches stay open but see no more changes. */
@@ -44,15 +54,17 @@ export const DEFAULT_WATCH_POLL_MS = 500;
 export function createKubeApi(view: NodeView, opts: KubeApiOptions = {}): KubeApi {
   const cache = new PodCache(view, opts.historySize);
   const poller = new Poller(opts.watchPollMs ?? DEFAULT_WATCH_POLL_MS, opts.onError);
-  const ctx = { view, cache, poller };
+  const streams = opts.streams ?? createStreamLimiter(DEFAULT_HTTP_LIMITS.maxStreams);
+  const ctx = { view, cache, poller, streams };
   return {
     pods: cache,
     owns: (p) => p === '/api' || p.startsWith('/api/') || p === '/apis' || p.startsWith('/apis/') || p === '/version' || p.startsWith('/openapi/'),
-    async handle(req, res, url) {
+    async handle(req, res, target, body) {
       try {
-        await route(req, res, url);
+        await route(req, res, target, body);
       } catch (err) {
-        const s = err instanceof StatusError ? err.status : internalError((err as Error).message ?? String(err)).status;
+        // The error's own text may name files or internals: the client gets a fixed message, the log the rest.
+        const s = err instanceof StatusError ? err.status : opaqueInternalError().status;
         if (!res.headersSent) sendStatus(res, s);
         else res.destroy();
         if (!(err instanceof StatusError)) throw err;
@@ -61,8 +73,9 @@ export function createKubeApi(view: NodeView, opts: KubeApiOptions = {}): KubeAp
     close: () => poller.stop(),
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const seg = url.pathname.split('/').filter(Boolean).map(decodeSegment);
+  async function route(req: IncomingMessage, res: ServerResponse, target: RequestTarget, body: Buffer | undefined): Promise<void> {
+    const { url } = target;
+    const seg = target.segments;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (seg[0] === 'version' && seg.length === 1 && read) return sendObject(res, 200, versionInfo());
     if (seg[0] === 'apis' && seg.length === 1 && read) return sendObject(res, 200, apiGroupList());
@@ -73,7 +86,9 @@ export function createKubeApi(view: NodeView, opts: KubeApiOptions = {}): KubeAp
     if (seg[0] !== 'api') {
       // /apis/<group>/…, /openapi/v2: kubectl copes with their absence.
       if (read) throw noSuchResource();
-      throw await refuseWrite(view, cache, req, { resource: seg[1] ?? 'resources' });
+      // The group is repeated in the message only when it could be one.
+      const resource = seg[1] !== undefined && !invalidName('group', seg[1]) ? seg[1] : 'resources';
+      throw await refuseWrite(view, cache, req, { resource }, body);
     }
     if (seg.length === 1 && read) return sendObject(res, 200, apiVersions(req.headers.host ?? view.config.address));
     if (seg[1] !== 'v1') throw noSuchResource();
@@ -89,9 +104,13 @@ export function createKubeApi(view: NodeView, opts: KubeApiOptions = {}): KubeAp
     }
     const [resource, name, sub, ...more] = rest;
     if (!resource || more.length > 0 || (resource !== 'pods' && resource !== 'events')) throw noSuchResource();
+    // Names are checked before they are used or repeated in a message.
+    const badNamespace = namespace !== undefined ? invalidName('namespace', namespace) : undefined;
+    const badName = name !== undefined ? invalidName(resource === 'pods' ? 'pod' : 'event', name) : undefined;
+    if (badNamespace ?? badName) throw badRequest((badNamespace ?? badName)!);
     if (!read) {
-      const target: WriteTarget = { resource: sub ? `${resource}/${sub}` : resource, namespace, name };
-      throw await refuseWrite(view, cache, req, target);
+      const write: WriteTarget = { resource: sub ? `${resource}/${sub}` : resource, namespace, name };
+      throw await refuseWrite(view, cache, req, write, body);
     }
     if (resource === 'pods') {
       if (name === undefined) return listPods(ctx, req, res, url, namespace, watchPath);
@@ -103,13 +122,5 @@ export function createKubeApi(view: NodeView, opts: KubeApiOptions = {}): KubeAp
     if (name === undefined) return listEvents(ctx, req, res, url, namespace, watchPath);
     if (namespace === undefined || sub !== undefined) throw noSuchResource();
     return getEvent(ctx, req, res, url, namespace, name);
-  }
-}
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw badRequest(`invalid path segment: ${s}`);
   }
 }

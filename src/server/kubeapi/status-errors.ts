@@ -11,7 +11,7 @@ export interface KubeStatus {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string };
+  details?: { name?: string; group?: string; kind?: string; retryAfterSeconds?: number };
   code: number;
 }
 
@@ -52,19 +52,45 @@ export function expired(message: string): StatusError {
   return status(410, 'Expired', message);
 }
 
-/** 500 InternalError, for a route that failed unexpectedly. */
+/** 500 InternalError, for a route that failed unexpectedly. `message` is shown to the client: never the error's own text. */
 export function internalError(message: string): StatusError {
   return status(500, 'InternalError', `Internal error occurred: ${message}`);
 }
 
-/** Writes a Status as the response. */
-export function sendStatus(res: ServerResponse, s: KubeStatus): void {
-  sendObject(res, s.code, s);
+/** The 500 for an unexpected failure: its own text may name files and internals, so it is logged, never sent. */
+export function opaqueInternalError(): StatusError {
+  return internalError('the request failed; the node agent logged why');
+}
+
+/** 413 RequestEntityTooLarge (errors.NewRequestEntityTooLargeError): a body above the limit. */
+export function requestEntityTooLarge(limitBytes: number): StatusError {
+  return status(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
+}
+
+/** 429 TooManyRequests (errors.NewTooManyRequests), with a Retry-After that client-go honours. */
+export function tooManyRequests(message: string, retryAfterSeconds: number): StatusError {
+  return status(429, 'TooManyRequests', `Too many requests: ${message}`, { retryAfterSeconds });
+}
+
+/** 503 ServiceUnavailable (errors.NewServiceUnavailable), with a Retry-After. */
+export function serviceUnavailable(message: string, retryAfterSeconds: number): StatusError {
+  return status(503, 'ServiceUnavailable', message, { retryAfterSeconds });
+}
+
+/** The 429 for a watch or a followed log beyond the node's cap of `max` open streams. */
+export function tooManyStreams(max: number): StatusError {
+  return tooManyRequests(`${max} watches and followed logs are open on this node`, 1);
+}
+
+/** Writes a Status as the response (with Retry-After when the Status carries one). */
+export function sendStatus(res: ServerResponse, s: KubeStatus, headers: Record<string, string> = {}): void {
+  const retry = s.details?.retryAfterSeconds;
+  sendObject(res, s.code, s, retry !== undefined ? { 'retry-after': String(retry), ...headers } : headers);
 }
 
 /** Writes one JSON object as the response, with the content type the API server uses. */
-export function sendObject(res: ServerResponse, code: number, body: unknown): void {
+export function sendObject(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
   res.end(text);
 }

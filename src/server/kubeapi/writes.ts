@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ConfigFileAnnotation } from '../../api/types.js';
 import type { NodeView } from '../node-view.js';
+import { invalidName } from '../object-names.js';
 import type { PodCache } from './pod-cache.js';
 import { methodNotAllowed, type StatusError } from './status-errors.js';
 
@@ -14,14 +15,12 @@ export interface WriteTarget {
   name?: string;
 }
 
-// A create's body is read only to name the pod in the message; anything larger is not worth reading.
-const MAX_BODY_BYTES = 1024 * 1024;
-
 /**
  * The 405 for a write. For a pod nodelet runs, the message names its manifest file; for a create, the
- * pod named in the body and the directory its manifest belongs in.
+ * pod named in `body` (read by the caller within the body limit) and the directory its manifest
+ * belongs in.
  */
-export async function refuseWrite(view: NodeView, cache: PodCache, req: IncomingMessage, target: WriteTarget): Promise<StatusError> {
+export async function refuseWrite(view: NodeView, cache: PodCache, req: IncomingMessage, target: WriteTarget, body?: Buffer): Promise<StatusError> {
   const dir = view.config.staticPodPath || '(no --pod-manifest-path is set)';
   const verb = req.method === 'DELETE' ? 'delete' : req.method === 'POST' ? 'create' : 'change';
   if (target.resource !== 'pods') {
@@ -33,7 +32,7 @@ export async function refuseWrite(view: NodeView, cache: PodCache, req: Incoming
     });
   }
   let name = target.name;
-  if (!name && req.method === 'POST') name = await nameFromBody(req);
+  if (!name && req.method === 'POST' && body) name = nameFromBody(body);
   const ns = target.namespace ?? 'default';
   const pod = name ? (cache.get(ns, name) ?? cache.get(ns, `${name}-${view.config.nodeName}`)) : undefined;
   const file = pod?.metadata?.annotations?.[ConfigFileAnnotation];
@@ -53,17 +52,12 @@ export async function refuseWrite(view: NodeView, cache: PodCache, req: Incoming
   return methodNotAllowed(`static pods are managed through the manifest directory ${dir}: nodelet runs no ${what} in namespace "${ns}" (nodelet's API is read-only)`, details);
 }
 
-async function nameFromBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(c as Buffer);
-  }
+// The name is repeated in the message only when it could name a pod at all.
+function nameFromBody(body: Buffer): string | undefined {
   try {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata?: { name?: unknown } };
-    return typeof body.metadata?.name === 'string' ? body.metadata.name : undefined;
+    const obj = JSON.parse(body.toString('utf8')) as { metadata?: { name?: unknown } } | null;
+    const name = obj?.metadata?.name;
+    return typeof name === 'string' && !invalidName('pod', name) ? name : undefined;
   } catch {
     // A YAML or protobuf body: the message goes without the name.
     return undefined;
