@@ -274,6 +274,7 @@ async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise
     logger,
     baseEnv: env.baseEnv,
     logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
+    isolation: config.processIsolation,
   });
   // Notes from the supervisor's own start, which may be older than this nodelet: hence its start time.
   const since = new Date(runtime.hello?.startedAt ?? 0).toISOString();

@@ -9,6 +9,7 @@ import {
   loggingFormatKind,
   nodeNameKind,
   pathKind,
+  processIsolationKind,
   quantityKind,
   stringKind,
   urlKind,
@@ -75,6 +76,8 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   stopPodsOnExit: { name: 'stopPodsOnExit', file: 'stopPodsOnExit', default: false, kind: boolKind },
   // Ours. Manifests others than root could change are refused when running as root; this turns that off.
   allowInsecureManifests: { name: 'allowInsecureManifests', file: 'allowInsecureManifests', default: false, kind: boolKind },
+  // Ours. The process runtime's sandbox; the CRI runtime isolates containers itself and ignores it.
+  processIsolation: { name: 'processIsolation', file: 'processIsolation', default: 'auto', kind: processIsolationKind },
 };
 
 /** The keys of NodeletConfig in display order. */

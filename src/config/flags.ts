@@ -108,6 +108,11 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     field: 'allowInsecureManifests',
     help: 'Run manifests that others than root can change (writable by group or others, or owned by another user); by default, as root, they are refused',
   },
+  {
+    name: 'process-isolation',
+    field: 'processIsolation',
+    help: 'Process runtime: bwrap runs each container in a bubblewrap sandbox (own mount, pid, IPC, UTS namespaces; volumes at their mountPath), none as a plain host process, auto bwrap when it works here',
+  },
   { name: 'v', field: 'verbosity', help: 'Log verbosity (-v=2: debug, -v=4: trace)' },
   { name: 'logging-format', field: 'loggingFormat', help: 'Log format: text or json' },
   {

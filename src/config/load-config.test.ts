@@ -71,6 +71,7 @@ describe('loadConfig defaults', () => {
       crashLoopBackOffMaxMs: 300_000,
       stopPodsOnExit: false,
       allowInsecureManifests: false,
+      processIsolation: 'auto',
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -123,6 +124,7 @@ describe('loadConfig flags', () => {
         '--crash-loop-backoff-max=1s',
         '--stop-pods-on-exit',
         '--allow-insecure-manifests',
+        '--process-isolation=none',
       ],
       fakeEnv(),
     );
@@ -151,6 +153,7 @@ describe('loadConfig flags', () => {
       crashLoopBackOffMaxMs: 1_000,
       stopPodsOnExit: true,
       allowInsecureManifests: true,
+      processIsolation: 'none',
     });
     assert.deepEqual(origins.staticPodPath, { source: 'flag', detail: '--pod-manifest-path' });
     assert.deepEqual(origins.verbosity, { source: 'flag', detail: '-v' });
@@ -507,6 +510,18 @@ describe('boolean run flags', () => {
     assert.equal(fromFile.config.allowInsecureManifests, true);
     assert.deepEqual(fromFile.origins.allowInsecureManifests, { source: 'config-file', detail: `${file}: allowInsecureManifests` });
     assert.match(describeConfig(fromFile), /allowInsecureManifests\s+true\s+config file \/k\.yaml: allowInsecureManifests/);
+  });
+
+  it('reads --process-isolation and the processIsolation field (auto by default), refusing other modes', () => {
+    assert.equal(loadConfig([], fakeEnv()).config.processIsolation, 'auto');
+    const flag = loadConfig(['--process-isolation=bwrap'], fakeEnv());
+    assert.equal(flag.config.processIsolation, 'bwrap');
+    assert.deepEqual(flag.origins.processIsolation, { source: 'flag', detail: '--process-isolation' });
+    const file = '/k.yaml';
+    const fromFile = loadConfig([`--config=${file}`], fakeEnv({ [file]: `${HEADER}processIsolation: none\n` }));
+    assert.deepEqual(fromFile.warnings, []);
+    assert.equal(fromFile.config.processIsolation, 'none');
+    assert.throws(() => loadConfig(['--process-isolation=docker'], fakeEnv()), /must be auto, bwrap or none/);
   });
 
   it('refuses a boolean flag followed by a separate value, saying how to write it', () => {

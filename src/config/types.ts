@@ -51,6 +51,12 @@ export interface NodeletConfig {
   stopPodsOnExit: boolean;
   /** --allow-insecure-manifests: no audit of the owners and modes of manifests (issue 11); logged as a warning at start. */
   allowInsecureManifests: boolean;
+  /**
+   * --process-isolation: how the process runtime runs containers. `bwrap`: each container that is not
+   * privileged in a bubblewrap sandbox (own mount, pid, IPC and UTS namespaces; volumes at their
+   * mountPath); `none`: plain host processes; `auto` (default): bwrap when it works here, else none.
+   */
+  processIsolation: 'auto' | 'bwrap' | 'none';
 }
 
 /** Where one configuration value came from, for `nodelet config` and `/configz`. */

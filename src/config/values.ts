@@ -161,6 +161,19 @@ export const loggingFormatKind: ValueKind<'text' | 'json'> = {
   format: (v) => v,
 };
 
+/** `--process-isolation`: auto, bwrap or none. */
+export const processIsolationKind: ValueKind<'auto' | 'bwrap' | 'none'> = {
+  arg: 'mode',
+  fromFlag: (raw) => checkIsolation(raw),
+  fromFile: (v) => checkIsolation(requireString(v)),
+  format: (v) => v,
+};
+
+function checkIsolation(raw: string): 'auto' | 'bwrap' | 'none' {
+  if (raw === 'auto' || raw === 'bwrap' || raw === 'none') return raw;
+  throw fail(`invalid value ${JSON.stringify(raw)}: must be auto, bwrap or none`);
+}
+
 function checkFormat(raw: string): 'text' | 'json' {
   if (raw === 'text' || raw === 'json') return raw;
   throw fail(`invalid value ${JSON.stringify(raw)}: must be text or json`);

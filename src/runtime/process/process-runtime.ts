@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { NodeletError } from '../../errors.js';
 import { CheckpointStore, type ContainerRecord } from './checkpoint-store.js';
 import { processGroup, processStartTime } from './proc-stat.js';
@@ -19,6 +20,12 @@ import type {
   Runtime,
   SandboxInfo,
 } from '../types.js';
+import { readBwrapStatus } from './isolation/bwrap-status.js';
+import { ownCapabilities } from './isolation/capabilities.js';
+import { commandExists } from './isolation/command-lookup.js';
+import { execArgv, planLaunch, STATUS_FD, type LaunchPlan } from './isolation/launch-plan.js';
+import { hostPathOf, prepareMountPoints } from './isolation/mounts.js';
+import { findIsolationTools, probeBwrap, type IsolationMode, type IsolationSupport, type IsolationTools } from './isolation/tools.js';
 import { runBounded } from './run-bounded.js';
 import { SpawnQueue } from './spawn-queue.js';
 
@@ -52,6 +59,10 @@ interface Sandbox {
 interface Container {
   info: ContainerInfo;
   config: ContainerConfig;
+  /** How it runs (decided at create); undefined for a container recovered from a checkpoint. */
+  launch?: LaunchPlan;
+  /** The start of a sandboxed container's stderr: bwrap's own error when the sandbox could not be set up. */
+  stderrHead?: string;
   child?: ChildProcess;
   pidStartTime?: string;
   log?: CriLogWriter;
@@ -59,9 +70,14 @@ interface Container {
   markExited: () => void;
 }
 
+/** Bytes of a sandboxed container's stderr kept to explain a sandbox that could not be set up. */
+const STDERR_HEAD_BYTES = 2048;
+
 /**
  * The embedded runtime: each container is its command run as a host process in its own process group,
- * stdout/stderr framed into CRI log files. No images, no daemon.
+ * stdout/stderr framed into CRI log files. No images, no daemon. With isolation (`setIsolation('bwrap')`)
+ * a container that is not privileged runs in a bubblewrap sandbox: mount, pid, IPC and UTS namespaces
+ * of its own over the host's root, its volumes bound where its spec says (see isolation/).
  */
 export function createProcessRuntime(opts: ProcessRuntimeOptions): ProcessRuntime {
   return new ProcessRuntime(opts);
@@ -75,9 +91,46 @@ export class ProcessRuntime implements Runtime {
   private readonly spawns = new SpawnQueue();
 
   private rotator: LogRotator | undefined;
+  private isolation: IsolationMode = 'none';
+  /** The last probe of bwrap: what messages about isolation say. */
+  private support: IsolationSupport | undefined;
+  private tools: Promise<IsolationTools> | undefined;
+  private capabilities: ReadonlySet<string> | undefined;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.rotator = opts.rotator;
+  }
+
+  /**
+   * Whether bwrap can sandbox containers here. Probed again while it cannot (it may be installed
+   * meanwhile); once it works the answer is kept.
+   */
+  async isolationSupport(): Promise<IsolationSupport> {
+    if (this.support?.available) return this.support;
+    this.support = await probeBwrap(this.opts.baseEnv.PATH);
+    this.tools = undefined;
+    return this.support;
+  }
+
+  /**
+   * Sets the isolation of containers created from now on (running ones keep theirs). Throws
+   * IsolationUnavailable for `bwrap` when bwrap cannot sandbox here.
+   */
+  async setIsolation(mode: IsolationMode): Promise<void> {
+    if (mode === 'bwrap') {
+      const support = await this.isolationSupport();
+      if (!support.available) throw new NodeletError('IsolationUnavailable', support.detail);
+    }
+    this.isolation = mode;
+  }
+
+  /** The isolation containers created now get. */
+  isolationMode(): IsolationMode {
+    return this.isolation;
+  }
+
+  private isolationTools(): Promise<IsolationTools> {
+    return (this.tools ??= findIsolationTools(this.opts.baseEnv.PATH));
   }
 
   /**
@@ -227,14 +280,27 @@ export class ProcessRuntime implements Runtime {
           `set "command", or use a CRI runtime (--container-runtime-endpoint) to run the image's entrypoint`,
       );
     }
+    const launch = planLaunch({
+      config,
+      sandbox: sandbox.config,
+      mode: this.isolation,
+      support: this.support,
+      tools: await this.isolationTools(),
+      self: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+      ownCapabilities: (this.capabilities ??= ownCapabilities()),
+    });
+    const mounts = config.mounts ?? [];
+    if (launch.kind === 'bwrap') await prepareMountPoints(mounts);
     if (config.workingDir) {
-      const st = await stat(config.workingDir).catch(() => undefined);
-      if (!st?.isDirectory()) {
+      // In a sandbox the directory may be inside a volume; under /dev or /proc the sandbox alone can tell.
+      const onHost = launch.kind === 'bwrap' ? hostPathOf(config.workingDir, mounts) : config.workingDir;
+      const st = onHost === undefined ? undefined : await stat(onHost).catch(() => undefined);
+      if (onHost !== undefined && !st?.isDirectory()) {
         throw new NodeletError('CreateContainerError', `workingDir ${config.workingDir} is not a directory on this host`);
       }
     }
     const id = newId();
-    this.track(
+    const c = this.track(
       {
         id,
         sandboxId,
@@ -252,6 +318,7 @@ export class ProcessRuntime implements Runtime {
       },
       config,
     );
+    c.launch = launch;
     // Not checkpointed until it starts: a container that never ran is garbage after a crash anyway.
     return id;
   }
@@ -265,21 +332,46 @@ export class ProcessRuntime implements Runtime {
       onError: (err) => this.opts.onLogError?.(containerId, this.podUID(c), err),
     });
     this.rotator?.register(c.log);
-    const [file, ...argv] = [...c.config.command, ...c.config.args];
+    const command = [...c.config.command, ...c.config.args];
     const env = this.containerEnv(c);
+    const launch = c.launch;
+    const sandboxed = launch?.kind === 'bwrap';
+    // bwrap and setpriv exec the command themselves: a missing one would be their exit, not a start error.
+    if (launch && launch.prefix.length > 0) {
+      const found = await commandExists(command[0]!, {
+        pathEnv: env.PATH,
+        cwd: c.config.workingDir || process.cwd(),
+        mounts: sandboxed ? (c.config.mounts ?? []) : [],
+      });
+      if (!found) {
+        const err = new NodeletError('RunContainerError', startErrorMessage(command[0]!, Object.assign(new Error('not found'), { code: 'ENOENT' })));
+        this.finish(c, 128, 'StartError', err.message);
+        throw err;
+      }
+    }
+    const [file, ...argv] = [...(launch?.prefix ?? []), ...command];
 
     const child = await this.spawns.run(() =>
       spawn(file!, argv, {
-        cwd: c.config.workingDir || undefined,
+        // A sandbox gets its working directory from bwrap (--chdir): it may exist only inside.
+        cwd: sandboxed ? undefined : c.config.workingDir || undefined,
         env,
         detached: true, // own process group: the whole group is signalled on stop
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: sandboxed ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       }),
     );
     c.child = child;
+    // Listened for before any await: an exit while we wait for bwrap or checkpoint must not be missed.
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (...a) => resolve(a)));
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (...a) => resolve(a)));
+    child.once('close', () => void this.closeLog(c));
+    const status = sandboxed ? readBwrapStatus(child.stdio[STATUS_FD] as Readable) : undefined;
     // Through `c.log`: once the container is removed its writer is gone and late output is dropped.
     child.stdout!.on('data', (chunk: Buffer) => c.log?.write('stdout', chunk));
-    child.stderr!.on('data', (chunk: Buffer) => c.log?.write('stderr', chunk));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (sandboxed && (c.stderrHead ?? '').length < STDERR_HEAD_BYTES) c.stderrHead = (c.stderrHead ?? '') + chunk.toString('utf8');
+      c.log?.write('stderr', chunk);
+    });
 
     const started = await new Promise<NodeletError | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined));
@@ -295,21 +387,43 @@ export class ProcessRuntime implements Runtime {
       this.finish(c, 128, 'StartError', started.message);
       throw started;
     }
+    // A sandboxed container is the sandbox's process group: bwrap's init (pid 1 inside) and what it runs.
+    let pid = child.pid!;
+    if (status) {
+      const sandboxPid = await status.childPid;
+      if (sandboxPid === undefined) {
+        await closed;
+        const err = new NodeletError('RunContainerError', sandboxErrorMessage(c.stderrHead));
+        this.finish(c, 128, 'StartError', err.message);
+        throw err;
+      }
+      pid = sandboxPid;
+    }
     c.info.state = 'running';
-    c.info.pid = child.pid;
+    c.info.pid = pid;
     c.info.startedAt = this.opts.clock.now();
-    // Listened for before any await: an exit while we checkpoint must not be missed.
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (...a) => resolve(a)));
-    child.once('close', () => void this.closeLog(c));
-    c.pidStartTime = await processStartTime(child.pid!);
+    c.pidStartTime = await processStartTime(pid);
     // Checkpointed before anyone hears of the start: a crash from here on finds the process again.
     await this.persistNow(c);
     this.emit({ type: 'started', containerId, sandboxId: c.info.sandboxId, podUID: this.podUID(c) });
-    void exited.then(([code, signal]) => {
+    void exited.then(() => {
       // A container is its whole process group: children left behind by the main process die with it.
       killGroup(child.pid!, 'SIGKILL');
+      if (sandboxed) killGroup(pid, 'SIGKILL');
+    });
+    const exitedWith = (code: number | null, signal: NodeJS.Signals | null) => {
       const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
       this.finish(c, exitCode, exitCode === 0 ? 'Completed' : 'Error', '');
+    };
+    if (!status) {
+      void exited.then(([code, signal]) => exitedWith(code, signal));
+      return;
+    }
+    // Once bwrap's status is read to its end: it says whether the command was exec'd at all.
+    void Promise.all([closed, status.exitCode]).then(([[code, signal], ran]) => {
+      if (ran === undefined && signal === null) this.finish(c, 128, 'StartError', sandboxErrorMessage(c.stderrHead));
+      else exitedWith(code, signal);
+      c.stderrHead = undefined;
     });
   }
 
@@ -355,8 +469,11 @@ export class ProcessRuntime implements Runtime {
   async execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult> {
     const c = this.mustGet(containerId);
     if (c.info.state !== 'running') throw new NodeletError('ExecError', `container ${c.info.name} is not running`);
-    return runBounded(command, {
-      cwd: c.config.workingDir || undefined,
+    const launch = c.launch;
+    // In a sandbox: through nsenter into its namespaces, as the container's user.
+    const argv = launch ? execArgv(launch, c.info.pid!, c.config.workingDir, command, (await this.isolationTools()).nsenter) : command;
+    return runBounded(argv, {
+      cwd: launch?.kind === 'bwrap' ? undefined : c.config.workingDir || undefined,
       env: this.containerEnv(c),
       timeoutMs: timeoutSeconds * 1000,
       spawns: this.spawns,
@@ -460,6 +577,15 @@ function killQuietly(pid: number): void {
   } catch {
     // gone already
   }
+}
+
+/** Why a sandbox could not be set up, in bwrap's words (its last `bwrap: …` line on stderr). */
+function sandboxErrorMessage(stderr: string | undefined): string {
+  const line = (stderr ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('bwrap: '))
+    .at(-1);
+  return line ? `the container's sandbox could not be set up: ${line}` : "the container's sandbox could not be set up";
 }
 
 function startErrorMessage(file: string, err: NodeJS.ErrnoException): string {

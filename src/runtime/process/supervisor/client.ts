@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAsNonRootViolation } from '../../../container/security-context.js';
 import { errorMessage, NodeletError } from '../../../errors.js';
 import type { Logger } from '../../../util/log.js';
 import type {
@@ -15,8 +16,20 @@ import type {
   Runtime,
   SandboxInfo,
 } from '../../types.js';
+import { hostProcessMountProblems } from '../isolation/mounts.js';
+import type { IsolationMode, IsolationSetting } from '../isolation/tools.js';
 import { SUPERVISOR_LOG, SUPERVISOR_SOCKET } from './paths.js';
-import { encode, jsonLines, PROTOCOL_VERSION, type Hello, type LogSettings, type Notice, type Request, type Response } from './protocol.js';
+import {
+  encode,
+  jsonLines,
+  PROTOCOL_VERSION,
+  type ConfigureSettings,
+  type Hello,
+  type LogSettings,
+  type Notice,
+  type Request,
+  type Response,
+} from './protocol.js';
 
 /** Options of {@link connectProcessRuntime}. */
 export interface SupervisedRuntimeOptions {
@@ -26,6 +39,12 @@ export interface SupervisedRuntimeOptions {
   /** The environment containers start with; the supervisor is started with exactly this. */
   baseEnv: Record<string, string>;
   logs: LogSettings;
+  /**
+   * `--process-isolation`: `bwrap` sandboxes every container that is not privileged and refuses to
+   * start without a working bwrap; `auto` does so when bwrap works here; `none` (the default here)
+   * runs plain host processes.
+   */
+  isolation?: IsolationSetting;
   /** How long to wait for a supervisor just started to answer (generous: a busy 2-core machine). */
   startTimeoutMs?: number;
 }
@@ -63,6 +82,15 @@ export class SupervisedRuntime implements Runtime {
   private readonly logErrorListeners = new Set<(n: LogErrorNotice) => void>();
   /** The supervisor predates podSandboxStatus: answer it from listPodSandboxes. */
   private legacySupervisor = false;
+  /** The supervisor predates isolation: it must not be sent what it would silently ignore. */
+  private legacyIsolation = false;
+  /** The isolation containers created now get: set at every connection, from the setting and the supervisor. */
+  isolation: IsolationMode = 'none';
+  /** Why {@link isolation} is what it is (the bwrap found, or why none), for logs and messages. */
+  isolationDetail = '';
+  private isolationLogged = false;
+  /** Set while {@link handshake} runs on a new connection. */
+  private handshaking: Promise<void> | undefined;
   private closed = false;
   private reconnecting: Promise<void> | undefined;
   /** What the supervisor reported when this client connected (pid, recovery notes). */
@@ -95,6 +123,18 @@ export class SupervisedRuntime implements Runtime {
       }
     }
     this.attach(socket);
+    let handshakeDone!: () => void;
+    this.handshaking = new Promise<void>((resolve) => (handshakeDone = resolve));
+    try {
+      await this.handshake();
+    } finally {
+      this.handshaking = undefined;
+      handshakeDone();
+    }
+  }
+
+  /** Says hello (the protocol must match) and configures the supervisor: logs, and isolation where it has it. */
+  private async handshake(): Promise<void> {
     const hello = (await this.call('hello')) as Hello;
     if (hello.protocol !== PROTOCOL_VERSION) {
       this.closed = true;
@@ -106,7 +146,33 @@ export class SupervisedRuntime implements Runtime {
       );
     }
     this.hello = hello;
-    await this.call('configure', this.opts.logs);
+    const isolation = this.chooseIsolation(hello);
+    this.legacyIsolation = hello.isolation === undefined;
+    const settings: ConfigureSettings = this.legacyIsolation ? this.opts.logs : { ...this.opts.logs, isolation: isolation.mode };
+    await this.call('configure', settings);
+    if (isolation.mode !== this.isolation || isolation.detail !== this.isolationDetail || !this.isolationLogged) {
+      this.isolationLogged = true;
+      this.opts.logger.info({ isolation: isolation.mode, setting: this.opts.isolation ?? 'none', detail: isolation.detail }, isolation.message);
+    }
+    this.isolation = isolation.mode;
+    this.isolationDetail = isolation.detail;
+  }
+
+  /** The isolation to ask of this supervisor; throws IsolationUnavailable when `bwrap` was asked and cannot be had. */
+  private chooseIsolation(hello: Hello): { mode: IsolationMode; detail: string; message: string } {
+    const setting = this.opts.isolation ?? 'none';
+    if (setting === 'none') return { mode: 'none', detail: 'off', message: 'Process isolation: none (containers are plain host processes)' };
+    const support = hello.isolation ?? {
+      available: false,
+      detail: `the running runtime supervisor (pid ${hello.pid}) predates process isolation; it takes effect once it is restarted (kill -TERM ${hello.pid} stops its containers)`,
+    };
+    if (support.available) return { mode: 'bwrap', detail: support.detail, message: 'Process isolation: bwrap (each container in a sandbox of its own)' };
+    if (setting === 'bwrap') {
+      this.closed = true;
+      this.socket?.destroy();
+      throw new NodeletError('IsolationUnavailable', `--process-isolation=bwrap: ${support.detail}`);
+    }
+    return { mode: 'none', detail: support.detail, message: 'Process isolation: none, bwrap is not usable here (containers are plain host processes)' };
   }
 
   onLogError(listener: (n: LogErrorNotice) => void): () => void {
@@ -115,7 +181,7 @@ export class SupervisedRuntime implements Runtime {
   }
 
   version = () => this.call('version') as Promise<{ runtimeName: string; runtimeVersion: string }>;
-  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', processSandboxConfig(config)) as Promise<string>;
+  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', processSandboxConfig(config, !this.legacyIsolation)) as Promise<string>;
   stopPodSandbox = (id: string) => this.call('stopPodSandbox', id) as Promise<void>;
   removePodSandbox = (id: string) => this.call('removePodSandbox', id) as Promise<void>;
   listPodSandboxes = () => this.call('listPodSandboxes') as Promise<SandboxInfo[]>;
@@ -131,8 +197,14 @@ export class SupervisedRuntime implements Runtime {
     }
     return (await this.listPodSandboxes()).find((s) => s.id === id);
   };
-  createContainer = (sandboxId: string, config: ContainerConfig) =>
-    this.call('createContainer', sandboxId, processContainerConfig(config)) as Promise<string>;
+  createContainer = async (sandboxId: string, config: ContainerConfig): Promise<string> => {
+    if (this.legacyIsolation) {
+      // An old supervisor ignores mounts and identity: refuse here what it would silently not honour.
+      const problem = legacySupervisorProblem(config, this.hello?.pid ?? 0);
+      if (problem) throw new NodeletError('CreateContainerConfigError', problem);
+    }
+    return (await this.call('createContainer', sandboxId, processContainerConfig(config, !this.legacyIsolation))) as string;
+  };
   startContainer = (id: string) => this.call('startContainer', id) as Promise<void>;
   stopContainer = (id: string, timeoutSeconds: number) => this.call('stopContainer', id, timeoutSeconds) as Promise<void>;
   removeContainer = (id: string) => this.call('removeContainer', id) as Promise<void>;
@@ -250,6 +322,9 @@ export class SupervisedRuntime implements Runtime {
   }
 
   private call(method: Request['method'], ...params: unknown[]): Promise<unknown> {
+    // Nothing but the handshake reaches a supervisor before it is configured: a container created by a
+    // worker during a reconnection would not get the isolation asked for.
+    if (this.handshaking && method !== 'hello' && method !== 'configure') return this.handshaking.then(() => this.call(method, ...params));
     const socket = this.socket;
     if (!socket) return Promise.reject(new NodeletError('RuntimeUnavailable', 'the runtime supervisor is not connected'));
     const id = this.nextId++;
@@ -272,16 +347,42 @@ function tryConnect(socketPath: string): Promise<Socket | undefined> {
 }
 
 /**
- * What the process runtime uses of a sandbox config: host processes get no DNS, ports or namespaces of
- * their own, so those are not sent (nor checkpointed) for every pod.
+ * What the process runtime uses of a sandbox config: host processes get no DNS or ports of their own,
+ * so those are not sent (nor checkpointed) for every pod; of the Linux settings only the namespaces
+ * (hostPID, hostIPC), for a supervisor that sandboxes.
  */
-function processSandboxConfig(c: PodSandboxConfig): PodSandboxConfig {
-  const { dnsConfig: _dns, portMappings: _ports, linux: _linux, ...used } = c;
-  return used;
+function processSandboxConfig(c: PodSandboxConfig, isolation: boolean): PodSandboxConfig {
+  const { dnsConfig: _dns, portMappings: _ports, linux, ...used } = c;
+  if (!isolation || !linux) return used;
+  return { ...used, linux: { namespaces: linux.namespaces, supplementalGroups: [], privileged: linux.privileged, sysctls: {} } };
 }
 
-/** What the process runtime uses of a container config: mounts, cgroup limits and security are the CRI's. */
-function processContainerConfig(c: ContainerConfig): ContainerConfig {
-  const { mounts: _m, resources: _r, security: _s, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
-  return used;
+/**
+ * What the process runtime uses of a container config: mounts and the security context (without the
+ * /proc paths a sandbox does not mask) for a supervisor that knows them; cgroup limits and stdin are the CRI's.
+ */
+function processContainerConfig(c: ContainerConfig, isolation: boolean): ContainerConfig {
+  const { mounts, resources: _r, security, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
+  if (!isolation) return used;
+  return {
+    ...used,
+    ...(mounts && mounts.length > 0 ? { mounts } : {}),
+    ...(security ? { security: { ...security, maskedPaths: [], readonlyPaths: [] } } : {}),
+  };
+}
+
+/** What a supervisor from before isolation would run otherwise than the spec says, or undefined. */
+function legacySupervisorProblem(c: ContainerConfig, pid: number): string | undefined {
+  const sec = c.security;
+  const violation = sec && runAsNonRootViolation(sec, String(process.getuid?.() ?? 0), c.labels['io.kubernetes.pod.name'] ?? '', c.name);
+  if (violation) return violation;
+  const problems = hostProcessMountProblems(c.mounts ?? []);
+  if (sec && (sec.runAsUser !== undefined || sec.runAsGroup !== undefined || sec.supplementalGroups.length > 0)) {
+    problems.push('runAsUser, runAsGroup and supplementalGroups cannot be applied');
+  }
+  if (problems.length === 0) return undefined;
+  return (
+    `container ${c.name}: ${problems.join('; ')}: the running runtime supervisor (pid ${pid}) predates process isolation ` +
+    `and runs containers as plain host processes; it takes effect once the supervisor is restarted (kill -TERM ${pid} stops its containers)`
+  );
 }

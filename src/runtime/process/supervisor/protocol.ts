@@ -5,6 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ContainerEvent } from '../../types.js';
+import type { IsolationMode, IsolationSupport } from '../isolation/tools.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -55,12 +56,26 @@ export interface Hello {
   startedAt: number;
   /** Set aside at the supervisor's start (damaged checkpoints, containers it had to stop). */
   recovery: string[];
+  /**
+   * Added within protocol 1: whether this supervisor can sandbox containers with bwrap. A supervisor
+   * without it predates isolation: it would ignore mounts and security and run every container as a
+   * plain host process, so the client must not rely on it for either.
+   */
+  isolation?: IsolationSupport;
 }
 
 /** Log rotation settings sent with `configure` (the KubeletConfiguration's containerLog*). */
 export interface LogSettings {
   maxSizeBytes: number;
   maxFiles: number;
+}
+
+/**
+ * What `configure` carries: the log settings and, added within protocol 1 (sent only to a supervisor
+ * whose hello reports `isolation`), the isolation of containers created from now on.
+ */
+export interface ConfigureSettings extends LogSettings {
+  isolation?: IsolationMode;
 }
 
 /** Splits a byte stream into JSON messages, one per line. A line that is not JSON is reported, not fatal. */

@@ -4,7 +4,7 @@ import { errorMessage, NodeletError } from '../../../errors.js';
 import { listen, tryAbstractLock } from '../../../util/abstract-lock.js';
 import type { Logger } from '../../../util/log.js';
 import type { ProcessRuntime } from '../process-runtime.js';
-import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type Hello, type LogSettings, type Notice, type Request } from './protocol.js';
+import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type ConfigureSettings, type Hello, type LogSettings, type Notice, type Request } from './protocol.js';
 
 /** What the supervisor's main hands the server besides the runtime. */
 export interface SupervisorHooks {
@@ -65,10 +65,20 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
   async function dispatch(req: Request): Promise<unknown> {
     switch (req.method) {
       case 'hello':
-        return { protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: hooks.startedAt, recovery: hooks.recovery() } satisfies Hello;
-      case 'configure':
-        hooks.configure(req.params[0] as LogSettings);
+        return {
+          protocol: PROTOCOL_VERSION,
+          pid: process.pid,
+          startedAt: hooks.startedAt,
+          recovery: hooks.recovery(),
+          isolation: await runtime.isolationSupport(),
+        } satisfies Hello;
+      case 'configure': {
+        const settings = req.params[0] as ConfigureSettings;
+        hooks.configure({ maxSizeBytes: settings.maxSizeBytes, maxFiles: settings.maxFiles });
+        // A client from before isolation sends none: it strips mounts and security, so no sandbox either.
+        await runtime.setIsolation(settings.isolation ?? 'none');
         return null;
+      }
       case 'exitIfIdle':
         if (!runtime.isEmpty()) return false;
         setImmediate(() => hooks.exit());
