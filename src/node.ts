@@ -185,7 +185,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   }
   if (httpSource) logger.info({ url: config.staticPodURL, every: `${config.httpCheckFrequencyMs / 1000}s` }, 'Source: manifest URL');
   if (runtime.name === 'remote') logger.info({ endpoint: config.containerRuntimeEndpoint, maxPods: config.maxPods }, 'Runtime: CRI (containers run by the container runtime)');
-  else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host processes)');
+  else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host programs)');
   logger.info({ node: config.nodeName, hostIP }, 'Node name');
   logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
   logger.info({ podLogsDir: config.podLogsDir, rootDir: config.rootDir }, 'Container logs');

@@ -463,7 +463,8 @@ export class PodWorker {
     let logPath: string;
     try {
       const config = containerConfig(this.pod, c, attempt, this.deps.node, await containerMounts(c, this.volumes ?? new Map()));
-      // Only a runtime with images knows who a container runs as; the process runtime runs as nodelet does.
+      // Only a runtime with images knows an image's default user; the process runtime checks runAsNonRoot
+      // itself, against the user it would run as (nodelet's, without runAsUser).
       const violation = image && config.security && runAsNonRootViolation(config.security, image.user, this.pod.metadata!.name!, c.name);
       if (violation) throw new NodeletError('CreateContainerConfigError', violation);
       id = await runtime.createContainer(this.sandboxId!, config);

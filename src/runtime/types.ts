@@ -144,7 +144,10 @@ export interface ContainerInfo {
   message: string;
   /** Absolute path of this attempt's log file. */
   logPath: string;
-  /** Host pid of the container's main process, where the runtime has one. */
+  /**
+   * Host pid of the container's main process, where the runtime has one (in a bubblewrap sandbox: the
+   * sandbox's init, which leads the container's process group).
+   */
   pid?: number;
   /** The image the container runs (`sha256:…` or a digest), where the runtime has images. */
   imageRef?: string;
