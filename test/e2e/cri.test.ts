@@ -186,10 +186,16 @@ ${spec}`;
 
   test('an exec readiness probe makes the pod Ready; removal stops it within its grace period', async (t) => {
     const n = withNodelet(t);
-    n.write('ready.yaml', pod('ready', `  containers:
+    // The pod's logs go with it: the container leaves its word on the host instead.
+    const out = path.join(n.dir, 'term');
+    mkdirSync(out);
+    n.write('ready.yaml', pod('ready', `  volumes:
+  - {name: out, hostPath: {path: ${out}, type: Directory}}
+  containers:
   - name: main
     image: ${BUSYBOX_IMAGE}
-    command: ["sh", "-c", "trap 'echo got TERM; exit 0' TERM; sleep 2; touch /tmp/ready; while :; do sleep 0.2; done"]
+    command: ["sh", "-c", "trap 'echo got TERM > /out/term; exit 0' TERM; sleep 2; touch /tmp/ready; while :; do sleep 0.2; done"]
+    volumeMounts: [{name: out, mountPath: /out}]
     readinessProbe:
       exec: {command: ["cat", "/tmp/ready"]}
       periodSeconds: 1
@@ -199,7 +205,8 @@ ${spec}`;
     n.remove('ready.yaml');
     await waitFor('the pod to go', async () => !(await n.pod('ready')), 60_000);
     assert.ok(Date.now() - t0 < 30_000);
-    assert.match(podLog(n, 'ready'), /stdout F got TERM/, 'the container got SIGTERM first, and its log outlives it');
+    assert.equal(readFileSync(path.join(out, 'term'), 'utf8'), 'got TERM\n', 'the container got SIGTERM first');
+    assert.ok(!readdirSync(n.logsDir).some((d) => d.startsWith(`default_ready-${NODE}_`)), 'the pod log directory went with the pod');
   });
 
   test('imagePullPolicy Never without the image waits as ErrImageNeverPull; a failed pull backs off', async (t) => {
