@@ -33,16 +33,32 @@ function listPids(): number[] {
 }
 
 /**
+ * The command a launcher process will exec in the end, or undefined when `cmdline` is not a launcher:
+ * nodelet's process runtime may start a container inside bubblewrap (`bwrap <options> -- <command>`);
+ * bwrap's monitor and its init keep bwrap's command line, and the command's own process shows it too
+ * until its exec.
+ */
+function launchedCommand(cmdline: string): string | undefined {
+  const argv0 = cmdline.slice(0, cmdline.indexOf('\0'));
+  if (argv0 !== 'bwrap' && !argv0.endsWith('/bwrap')) return undefined;
+  const i = cmdline.indexOf('\0--\0');
+  return i < 0 ? undefined : cmdline.slice(i + 4);
+}
+
+/**
  * Finds processes that were not there at the previous scan. Only /proc entries not seen before are read,
  * so a scan costs one readdir of /proc plus one small read per new process.
  *
  * A child forked by the agent but not yet exec'd still shows the agent's command line: such pids (and
  * empty command lines of a process being set up) stay pending and are read again at the next scan, so
- * the exec is seen at the first scan after it happens.
+ * the exec is seen at the first scan after it happens. So do the processes of a launcher (bwrap) until
+ * the command it launches has been found.
  */
 export class ProcScanner {
   private seen = new Set<number>();
-  private pending = new Set<number>();
+  /** Pids read again at each scan; the value is the command a launcher pid waits for, if it is one. */
+  private pending = new Map<number, string | undefined>();
+  private first = true;
 
   /** `isPreExec(cmdline)`: true for the command line a fork of the agent shows before its exec. */
   /** The first {@link scan} reports every process: call it once to start from "now". */
@@ -52,7 +68,7 @@ export class ProcScanner {
   scan(): NewProcess[] {
     const found: NewProcess[] = [];
     const next = new Set<number>();
-    const pending = new Set<number>();
+    const pending = new Map<number, string | undefined>();
     for (const pid of listPids()) {
       if (this.seen.has(pid) && !this.pending.has(pid)) {
         next.add(pid);
@@ -61,11 +77,24 @@ export class ProcScanner {
       const cmdline = readCmdline(pid);
       if (cmdline === undefined) continue;
       next.add(pid);
-      if (cmdline === '' || this.isPreExec(cmdline)) {
-        pending.add(pid);
+      // An empty cmdline at the first scan is a kernel thread (or a zombie): it never execs, and reading it
+      // again at every scan would only make each scan slower.
+      if ((cmdline === '' && !this.first) || this.isPreExec(cmdline)) {
+        pending.set(pid, undefined);
+        continue;
+      }
+      const launched = launchedCommand(cmdline);
+      if (launched !== undefined) {
+        pending.set(pid, launched);
         continue;
       }
       found.push({ pid, cmdline });
+    }
+    this.first = false;
+    // A launcher's processes whose command has been found will not exec it again: stop reading them.
+    if (found.length && pending.size) {
+      const commands = new Set(found.map((p) => p.cmdline));
+      for (const [pid, launched] of pending) if (launched !== undefined && commands.has(launched)) pending.delete(pid);
     }
     // Pids that are gone are forgotten, so a recycled pid counts as new (pid_max may be small).
     this.seen = next;

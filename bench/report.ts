@@ -67,9 +67,15 @@ export interface Row {
   met?: boolean;
 }
 
+/** Rows in scenario order (stable: within a scenario, in the order measured); `-` rows (set-up) first. */
+function byScenario(rows: readonly Row[]): Row[] {
+  const key = (r: Row) => (/^\d+/.test(r.scenario) ? Number(/^\d+/.exec(r.scenario)![0]) : 0);
+  return rows.map((r, i) => ({ r, i })).sort((x, y) => key(x.r) - key(y.r) || x.i - y.i).map((x) => x.r);
+}
+
 export function resultsTable(rows: readonly Row[]): string {
   const lines = ['| # | Figure | Result | Target | Met |', '|---|---|---|---|---|'];
-  for (const r of rows) {
+  for (const r of byScenario(rows)) {
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
     lines.push(`| ${r.scenario} | ${r.figure} | ${r.result} | ${r.target ?? ''} | ${met} |`);
   }
@@ -84,6 +90,10 @@ export function markdown(opts: {
   notes: readonly string[];
   method: readonly string[];
   loadAtEnd: string;
+  /** The peers' versions, when any took part. */
+  versions?: string;
+  /** The plot's path relative to the document, when one is written beside it. */
+  plot?: string;
 }): string {
   const m = opts.machine;
   return `# nodelet benchmarks
@@ -97,14 +107,14 @@ that misses its target is reported, not failed.
 | Machine | ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memory} RAM, Linux ${m.kernel} |
 | Load average | ${m.loadAverage} at the start, ${opts.loadAtEnd} at the end (1, 5, 15 min; other work on the machine shifts the figures) |
 | Node | ${m.node} |
-| nodelet commit | ${m.commit} |
+${opts.versions ? `| Peers | ${opts.versions} |\n` : ''}| nodelet commit | ${m.commit} |
 | Run | ${opts.mode}, ${(opts.durationMs / 1000).toFixed(0)} s in all |
 
 ## Results
 
 ${resultsTable(opts.rows)}
 
-${opts.notes.length ? `## Other observations\n\n${opts.notes.map((n) => `- ${n}`).join('\n')}\n\n` : ''}## How it is measured
+${opts.plot ? `## Plots\n\nLeft: the latency distributions (cumulative, one point per trial). Right: time to all running against the number of pods, log-log; the dotted line is linear growth through nodelet's largest size.\n\n![Latency distributions and time against N](${opts.plot})\n\n` : ''}${opts.notes.length ? `## Other observations\n\n${opts.notes.map((n) => `- ${n}`).join('\n')}\n\n` : ''}## How it is measured
 
 ${opts.method.map((n) => `- ${n}`).join('\n')}
 `;
