@@ -501,7 +501,10 @@ export class PodWorker {
     if (v.current?.state === 'running') this.deps.probes.addContainer(this.pod, c, id, v.current.startedAt, this.podIP);
     if (!this.firstStartReported) {
       this.firstStartReported = true;
-      this.deps.onFirstStart?.(this.pod, (this.deps.clock.now() - this.addedAt) / 1000);
+      // When the runtime says the container started, not when this worker got round to hearing it: in a
+      // burst of starts the two can be hundreds of milliseconds apart.
+      const ranAt = v.current?.startedAt || this.deps.clock.now();
+      this.deps.onFirstStart?.(this.pod, Math.max(0, ranAt - this.addedAt) / 1000);
     }
   }
 
