@@ -100,6 +100,7 @@ export class BenchAgent {
     this.proc = spawn(
       process.execPath,
       [
+        ...nodeFlagsOf(bin),
         ...nodeArgs,
         bin,
         'run',
@@ -287,4 +288,14 @@ export class BenchAgent {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The node flags of `bin`'s `#!/usr/bin/env -S node …` line: nodelet runs with them when installed
+ * (npm's bin link, systemd's ExecStart), so the bench measures it with them.
+ */
+export function nodeFlagsOf(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\S*env -S node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
 }

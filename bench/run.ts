@@ -62,6 +62,7 @@ Diagnosis options (the table is printed, docs/benchmarks.md is not written):
   --log=FILE         keep nodelet's log (it is text: one timestamped line per pod update and container start)
   --cpu-prof=DIR     run nodelet under node --cpu-prof, profile written to DIR when it stops
   --node-arg=ARG     pass ARG to node when starting nodelet (repeatable), e.g. --node-arg=--trace-gc
+  --nodelet-arg=ARG  pass ARG to nodelet run (repeatable, scenarios 1-5, 7), e.g. --nodelet-arg=--process-isolation=none
   --bin=FILE         benchmark another build of nodelet's main.js instead of dist/cli/main.js
   --heap-snapshot=DIR  write a heap snapshot of nodelet to DIR at the end of each idle window
   --cri-sizes=N,...  the pod counts of scenario 6 (default 10,100; quick 10)
@@ -86,6 +87,7 @@ interface Args {
   cpuProf?: string;
   heapSnapshot?: string;
   nodeArgs: string[];
+  nodeletArgs: string[];
   bin?: string;
   criSizes?: number[];
   criTrials?: number;
@@ -94,7 +96,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const opts: Args = { quick: false, nodeArgs: [] };
+  const opts: Args = { quick: false, nodeArgs: [], nodeletArgs: [] };
   for (const arg of argv) {
     const [k, v] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const ints = () => (v ?? '').split(',').map((x) => Number(x)).filter((x) => Number.isInteger(x) && x > 0);
@@ -111,6 +113,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--log' && v) opts.log = path.resolve(v);
     else if (k === '--cpu-prof' && v) opts.cpuProf = path.resolve(v);
     else if (k === '--node-arg' && v) opts.nodeArgs.push(v);
+    else if (k === '--nodelet-arg' && v) opts.nodeletArgs.push(v);
     else if (k === '--bin' && v) opts.bin = path.resolve(v);
     else if (k === '--heap-snapshot' && v) opts.heapSnapshot = path.resolve(v);
     else if (k === '--cri-sizes' && ints().length) opts.criSizes = ints();
@@ -130,7 +133,7 @@ const quick = ARGS.quick;
 /** A run with diagnosis options measures something else than the reference run: it never writes the doc. */
 const diagnosis = Boolean(
   ARGS.only || ARGS.sizes || ARGS.trials || ARGS.editTrials || ARGS.peers || ARGS.windowS || ARGS.probeWindowS || ARGS.cpuProf || ARGS.heapSnapshot ||
-    ARGS.nodeArgs.length || ARGS.bin || ARGS.criSizes || ARGS.criTrials || ARGS.criSequential !== undefined || ARGS.criHostNetwork,
+    ARGS.nodeArgs.length || ARGS.nodeletArgs.length || ARGS.bin || ARGS.criSizes || ARGS.criTrials || ARGS.criSequential !== undefined || ARGS.criHostNetwork,
 );
 const runs = (scenario: string) => !ARGS.only || ARGS.only.has(scenario);
 /** Scenarios 1-5, 7 and 8 share one nodelet on the process runtime; scenario 6 starts its own, on containerd. */
@@ -940,7 +943,7 @@ async function main(): Promise<number> {
         ...(ARGS.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ARGS.cpuProf}`] : []),
         ...(ARGS.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ARGS.heapSnapshot}`] : []),
       ];
-      const ms = await a.start(['--max-pods=2000'], 30_000, nodeArgs, ARGS.bin);
+      const ms = await a.start(['--max-pods=2000', ...ARGS.nodeletArgs], 30_000, nodeArgs, ARGS.bin);
       // Containers are forked by the runtime supervisor: before its exec a fork shows the supervisor's cmdline.
       for (let i = 0; i < 100 && a.supervisorPid() === undefined; i++) await delay(50);
       const sup = a.supervisorPid();
