@@ -63,3 +63,23 @@ test('a subPath that climbs out of its volume is refused', async () => {
     /subPath \.\.\/\.\.\/etc leaves volume "v"/,
   );
 });
+
+test('emptyDir medium Memory is a tmpfs of sizeLimit that refuses writes past it, unmounted at teardown', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('mounting a tmpfs needs root');
+  const root = await tempDir(t);
+  const vm = createVolumeManager(root, node);
+  const pod = {
+    metadata: { name: 'cache', namespace: 'default', uid: 'u3' },
+    spec: { containers: [{ name: 'a' }], volumes: [{ name: 'ram', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }] },
+  } as Pod;
+  const dir = (await vm.setUp(pod)).get('ram')!;
+  const mounted = () => readFile('/proc/self/mountinfo', 'utf8').then((m) => m.split('\n').find((l) => l.split(' ')[4] === dir));
+  assert.match((await mounted()) ?? '', / - tmpfs tmpfs .*size=1024k/);
+  await vm.setUp(pod); // a second set-up (a restarted nodelet) does not stack a second tmpfs
+  assert.equal((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4] === dir).length, 1);
+  await writeFile(path.join(dir, 'small'), Buffer.alloc(512 * 1024));
+  await assert.rejects(writeFile(path.join(dir, 'big'), Buffer.alloc(2 * 1024 * 1024)), /ENOSPC/);
+  await vm.tearDown('u3');
+  assert.equal(await mounted(), undefined);
+  await assert.rejects(stat(path.join(root, 'pods', 'u3')), /ENOENT/);
+});

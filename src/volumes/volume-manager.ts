@@ -6,6 +6,7 @@ import { NodeletError } from '../errors.js';
 import type { Mount } from '../runtime/types.js';
 import { writeDownwardAPI, type DownwardFile } from './downward-api.js';
 import { checkHostPath } from './host-path.js';
+import { mountMemoryMedium, unmountAllUnder } from './memory-medium.js';
 import { pluginVolumeDir, podDir } from './volume-paths.js';
 
 /** The host path of each volume of a pod, by volume name. */
@@ -43,15 +44,17 @@ export function createVolumeManager(rootDir: string, node: NodeFacts): VolumeMan
           out.set(v.name, dir);
         } else {
           // emptyDir, and a volume with no source, which the API server defaults to emptyDir.
-          // medium: Memory would be a tmpfs; it needs mount rights we do not assume, so it is a directory too.
           const dir = pluginVolumeDir(rootDir, uid, 'empty-dir', v.name);
           await mkdir(dir, { recursive: true, mode: 0o777 });
+          if (v.emptyDir?.medium === 'Memory') await mountMemoryMedium(v.name, dir, v.emptyDir.sizeLimit as string | number | undefined);
           out.set(v.name, dir);
         }
       }
       return out;
     },
     async tearDown(uid) {
+      // A tmpfs still mounted would make rm fail half way (EBUSY), leaving the pod dir behind.
+      await unmountAllUnder(podDir(rootDir, uid));
       await rm(podDir(rootDir, uid), { recursive: true, force: true });
     },
   };
