@@ -109,6 +109,7 @@ export class BenchAgent {
         `--pod-logs-dir=${this.logsDir}`,
         `--hostname-override=${NODE_NAME}`,
         '--read-only-port=0',
+        '--port=0',
         // The bench measures a node that starts and stops its pods; nothing may outlive it.
         '--stop-pods-on-exit',
         ...extraArgs,

@@ -910,7 +910,7 @@ async function probeLoad(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 
 const METHOD = [
-  'nodelet is the built `dist/cli/main.js run`, started once with `--max-pods=2000 --read-only-port=0` on empty temp dirs and kept running for every scenario; its log goes to a file.',
+  'nodelet is the built `dist/cli/main.js run`, started once with `--max-pods=2000 --read-only-port=0 --port=0` on empty temp dirs and kept running for every scenario; its log goes to a file.',
   'Each container is `command: ["sleep", "<unique number>"]`, run directly (no shell), `terminationGracePeriodSeconds: ' +
     `${GRACE_SECONDS}\`. "Running" means a process whose /proc/<pid>/cmdline is exactly \`sleep <number>\` exists: the bench lists /proc and reads the cmdline of pids it has not seen before (a fork of nodelet that has not exec'd yet shows nodelet's cmdline and is read again at the next scan).`,
   `Scenario 1: the manifest is written into a staging dir on the same filesystem, then renamed into the manifest dir (as editors save); the clock starts just before the rename. /proc is scanned every ${POLL_FAST_MS} ms (so a figure is late by at most ~1.5 ms). After each trial the previous trial's file is deleted and the bench waits until that pod's process is gone, then ${TRIAL_GAP_MS} ms; the first ${PLAN.warmup} trials are warm-up and not counted. Note nodelet does not read a file modified less than 40 ms ago (architecture.md, invariant 3), and debounces watch events by 15 ms: that is the floor of this figure.`,

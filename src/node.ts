@@ -11,6 +11,7 @@ import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.
 import { errorMessage, NodeletError } from './errors.js';
 import { tryAbstractLock } from './util/abstract-lock.js';
 import { createNodeletMetrics } from './metrics/kubelet-metrics.js';
+import { createStatsProvider, type CgroupReader } from './metrics/stats-summary.js';
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
 import type { BackoffEntry } from './podworkers/backoff.js';
@@ -20,7 +21,8 @@ import { connectProcessRuntime, type LogErrorNotice } from './runtime/process/su
 import type { Runtime } from './runtime/types.js';
 import { PROCESS_RUNTIME_DIR } from './runtime/process/supervisor/paths.js';
 import type { NodeView } from './server/node-view.js';
-import { startServers } from './server/servers.js';
+import { prepareSecurePort } from './server/secure-port.js';
+import { logServers, startServers } from './server/servers.js';
 import { createFileSource, type FileSource } from './sources/file-source.js';
 import { createHttpSource } from './sources/http-source.js';
 import { processAuditPolicy } from './sources/manifest-audit.js';
@@ -56,8 +58,10 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   }
   await mkdir(config.rootDir, { recursive: true });
   await mkdir(config.podLogsDir, { recursive: true });
+  // Before the runtime starts: a certificate, CA or token file that cannot be read stops start-up here.
+  const securePort = await prepareSecurePort(config, new Date(clock.now()));
 
-  const { runtime, health: runtimeHealth, onLogError, ready: runtimeReady } = await openRuntime(config, env);
+  const { runtime, health: runtimeHealth, onLogError, ready: runtimeReady, cgroups } = await openRuntime(config, env);
   const backoffFile = path.join(config.rootDir, 'checkpoints', 'backoff.json');
   const savedBackoff = await readCheckpoint<Record<string, BackoffEntry>>(backoffFile, 1);
   if (savedBackoff.problem) {
@@ -73,6 +77,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     hostIP,
     podIP: hostIP,
     memoryCapacityBytes: totalmem(),
+    cpuCFSQuota: config.cpuCFSQuota,
     // The kubelet's --resolv-conf default: what pods get under dnsPolicy Default (and ClusterFirst, with no cluster DNS).
     hostDns: parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')),
   };
@@ -148,7 +153,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     runtimeHealth,
     now: () => clock.now(),
   };
-  const servers = await startServers(view, logger, { metrics });
+  const stats = createStatsProvider({ now: () => clock.now(), ...(cgroups ? { cgroups } : {}) });
+  const servers = await startServers(view, logger, { metrics, stats, runtime, secure: securePort });
 
   // Nothing can be adopted, started or stopped before the runtime answers; /healthz says why meanwhile.
   await runtimeReady();
@@ -187,7 +193,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   if (runtime.name === 'remote') logger.info({ endpoint: config.containerRuntimeEndpoint, maxPods: config.maxPods }, 'Runtime: CRI (containers run by the container runtime)');
   else logger.info({ runtime: runtime.name, maxPods: config.maxPods }, 'Runtime: embedded process runtime (containers are host programs)');
   logger.info({ node: config.nodeName, hostIP }, 'Node name');
-  logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
+  logServers(logger, config, servers, securePort);
   logger.info({ podLogsDir: config.podLogsDir, rootDir: config.rootDir }, 'Container logs');
   await fileSource?.start();
   // The cluster is joined after the static pods have started: they never wait for an API server.
@@ -200,6 +206,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
           maxPods: config.maxPods,
           containerRuntimeVersion: await runtimeVersion(runtime),
           rootDir: config.rootDir,
+          port: config.port,
         },
         clock,
         logger,
@@ -252,6 +259,8 @@ interface OpenedRuntime {
   onLogError: (listener: (n: LogErrorNotice) => void) => () => void;
   /** Resolves once the runtime has answered; a CRI runtime that is down is waited for, not fatal. */
   ready: () => Promise<void>;
+  /** The process runtime's cgroups, for usage in /stats/summary; undefined on the CRI runtime. */
+  cgroups?: CgroupReader;
 }
 
 /** The CRI runtime at --container-runtime-endpoint, else the embedded process runtime. */
@@ -275,11 +284,18 @@ async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise
     baseEnv: env.baseEnv,
     logs: { maxSizeBytes: config.containerLogMaxSizeBytes, maxFiles: config.containerLogMaxFiles },
     isolation: config.processIsolation,
+    cgroupRoot: config.cgroupRoot,
   });
   // Notes from the supervisor's own start, which may be older than this nodelet: hence its start time.
   const since = new Date(runtime.hello?.startedAt ?? 0).toISOString();
   for (const r of runtime.hello?.recovery ?? []) env.logger.warn({ supervisorStartedAt: since }, `Runtime recovery: ${r}`);
-  return { runtime, health: () => ({ ok: true, message: '' }), onLogError: (l) => runtime.onLogError(l), ready: async () => undefined };
+  return {
+    runtime,
+    health: () => ({ ok: true, message: '' }),
+    onLogError: (l) => runtime.onLogError(l),
+    ready: async () => undefined,
+    cgroups: () => runtime.cgroupReader(),
+  };
 }
 
 /** The node's IP as pods see it (status.hostIP): the first non-loopback IPv4 address, else 127.0.0.1. */

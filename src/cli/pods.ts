@@ -1,4 +1,5 @@
 import { NodeletError } from '../errors.js';
+import type { PodStats, Summary } from '../metrics/stats-summary.js';
 import type { Table } from '../server/kubeapi/table.js';
 import { ACCEPT_TABLE, agentJSON } from './agent-client.js';
 import { type OutputFormat, printObject, table } from './format.js';
@@ -16,6 +17,8 @@ export interface PodsOptions {
 /**
  * `nodelet pods`: the pods as `kubectl get pods -A -o wide` shows them. The agent prints the table
  * (the same server-side Table kubectl gets), so both always agree on STATUS, READY and RESTARTS.
+ * An explicit `-o wide` adds CPU and MEMORY, as `kubectl top pods` shows them, from /stats/summary:
+ * only then are the pods' cgroups read.
  */
 export async function podsCommand(opts: PodsOptions): Promise<string> {
   const q = new URLSearchParams();
@@ -35,10 +38,40 @@ export async function podsCommand(opts: PodsOptions): Promise<string> {
   if (t.rows.length === 0) {
     return '';
   }
-  const header = t.columnDefinitions.map((c) => c.name.toUpperCase());
-  const rows = t.rows.map((r) => r.cells.map(String));
+  let header = t.columnDefinitions.map((c) => c.name.toUpperCase());
+  let rows = t.rows.map((r) => r.cells.map(String));
+  if (opts.output === 'wide') {
+    const usage = await podUsage(opts.rootDir);
+    const uid = (r: Table['rows'][number]) => (r.object as { metadata?: { uid?: string } } | undefined)?.metadata?.uid ?? '';
+    header = [...header, 'CPU', 'MEMORY'];
+    rows = rows.map((cells, i) => [...cells, ...usageCells(usage.get(uid(t.rows[i]!)))]);
+  }
   if (opts.namespace) return table(header, rows);
   return table(['NAMESPACE', ...header], t.rows.map((r, i) => [ns(r), ...rows[i]!]));
+}
+
+/** How long a first look at CPU usage waits for a second sample: a rate needs two. */
+const CPU_SAMPLE_WINDOW_MS = 1_000;
+
+/**
+ * The usage of each pod by UID. A CPU rate needs two samples of the agent's: when the first answer
+ * has none for a running pod (nothing asked for a while), it asks again after a short window, as top
+ * does for its first frame.
+ */
+async function podUsage(rootDir: string): Promise<Map<string, PodStats>> {
+  let summary = await agentJSON<Summary>(rootDir, '/stats/summary');
+  if (summary.pods.some((p) => p.containers.length > 0 && p.cpu.usageNanoCores === undefined)) {
+    await new Promise((r) => setTimeout(r, CPU_SAMPLE_WINDOW_MS));
+    summary = await agentJSON<Summary>(rootDir, '/stats/summary');
+  }
+  return new Map(summary.pods.map((p) => [p.podRef.uid, p]));
+}
+
+/** CPU in millicores and memory (working set) in MiB, as kubectl top prints them; `<none>` for a pod with nothing running. */
+function usageCells(p: PodStats | undefined): [string, string] {
+  if (!p || p.containers.length === 0) return ['<none>', '<none>'];
+  const cpu = p.cpu.usageNanoCores === undefined ? '<unknown>' : `${Math.round(p.cpu.usageNanoCores / 1e6)}m`;
+  return [cpu, `${Math.round(p.memory.workingSetBytes / 2 ** 20)}Mi`];
 }
 
 /** What kubectl says on stderr when a list is empty. */

@@ -10,6 +10,8 @@ export interface NodeFacts {
   /** `containerd://1.6.20` or `process://<nodelet version>` (nodeInfo.containerRuntimeVersion). */
   containerRuntimeVersion: string;
   rootDir: string;
+  /** The authenticated port (daemonEndpoints.kubeletEndpoint, where the API server sends logs and exec); 0 = none. */
+  port: number;
 }
 
 /** One node condition (core/v1 NodeCondition). */
@@ -69,7 +71,7 @@ export function nodeStatus(f: NodeFacts, conditions: NodeCondition[]): Record<st
       { type: 'InternalIP', address: f.hostIP },
       { type: 'Hostname', address: f.nodeName },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: f.port } },
     nodeInfo: {
       machineID: readTrimmed('/etc/machine-id'),
       systemUUID: readTrimmed('/sys/class/dmi/id/product_uuid'),

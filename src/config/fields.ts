@@ -10,6 +10,8 @@ import {
   nodeNameKind,
   pathKind,
   processIsolationKind,
+  tlsVersionKind,
+  cgroupPathKind,
   quantityKind,
   stringKind,
   urlKind,
@@ -70,6 +72,22 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   address: { name: 'address', file: 'address', default: '127.0.0.1', kind: ipKind },
   // 10255 from flags; loadConfig makes it 0 when --config is used, as the kubelet's file defaulting does.
   readOnlyPort: { name: 'readOnlyPort', file: 'readOnlyPort', default: 10255, kind: intKind(0, 65535, 'port') },
+  // 10250 from flags and in a file, as the kubelet; 0 (ours) turns the authenticated port off.
+  port: { name: 'port', file: 'port', default: 10250, kind: intKind(0, 65535, 'port') },
+  tlsCertFile: { name: 'tlsCertFile', file: 'tlsCertFile', default: '', kind: pathKind({ allowEmpty: true }) },
+  tlsPrivateKeyFile: { name: 'tlsPrivateKeyFile', file: 'tlsPrivateKeyFile', default: '', kind: pathKind({ allowEmpty: true }) },
+  // The kubelet leaves it to Go (TLS 1.2 for a server); nodelet says so, and takes nothing older.
+  tlsMinVersion: { name: 'tlsMinVersion', file: 'tlsMinVersion', default: 'VersionTLS12', kind: tlsVersionKind },
+  clientCAFile: {
+    name: 'authentication.x509.clientCAFile',
+    file: 'authentication.x509.clientCAFile',
+    default: '',
+    kind: pathKind({ allowEmpty: true }),
+  },
+  // Ours: false, the kubelet's file default, where its flag defaults to true: strangers get a 401.
+  anonymousAuth: { name: 'authentication.anonymous.enabled', file: 'authentication.anonymous.enabled', default: false, kind: boolKind },
+  // Ours. The kubelet asks the API server about a token (webhook TokenReview); a lone node reads a file.
+  tokenAuthFile: { name: 'tokenAuthFile', file: 'tokenAuthFile', default: '', kind: pathKind({ allowEmpty: true }) },
   crashLoopBackOffInitialMs: { name: 'crashLoopBackOffInitial', default: 10_000, kind: durationKind },
   crashLoopBackOffMaxMs: { name: 'crashLoopBackOffMax', default: 300_000, kind: durationKind },
   // Ours. The kubelet leaves containers running when it stops, and so do we unless asked.
@@ -78,6 +96,9 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   allowInsecureManifests: { name: 'allowInsecureManifests', file: 'allowInsecureManifests', default: false, kind: boolKind },
   // Ours. The process runtime's sandbox; the CRI runtime isolates containers itself and ignores it.
   processIsolation: { name: 'processIsolation', file: 'processIsolation', default: 'auto', kind: processIsolationKind },
+  // Where the process runtime's cgroups go; the CRI runtime places its containers itself.
+  cgroupRoot: { name: 'cgroupRoot', file: 'cgroupRoot', default: '', kind: cgroupPathKind },
+  cpuCFSQuota: { name: 'cpuCFSQuota', file: 'cpuCFSQuota', default: true, kind: boolKind },
 };
 
 /** The keys of NodeletConfig in display order. */

@@ -90,13 +90,40 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   {
     name: 'address',
     field: 'address',
-    help: 'IP address the HTTP server binds to (the kubelet binds 0.0.0.0)',
+    help: 'IP address the read-only and authenticated ports bind to (the kubelet binds 0.0.0.0)',
   },
   {
     name: 'read-only-port',
     field: 'readOnlyPort',
     defaultText: '10255, or 0 with --config',
     help: 'Unauthenticated read-only port; 0 disables it',
+  },
+  {
+    name: 'port',
+    field: 'port',
+    help: 'Authenticated HTTPS port: the read-only API plus /run and /runningpods; 0 disables it',
+  },
+  {
+    name: 'tls-cert-file',
+    field: 'tlsCertFile',
+    help: 'Certificate (PEM) of the authenticated port; empty = a self-signed one made once under <root-dir>/pki',
+  },
+  { name: 'tls-private-key-file', field: 'tlsPrivateKeyFile', help: 'Private key (PEM) of --tls-cert-file' },
+  { name: 'tls-min-version', field: 'tlsMinVersion', help: 'Lowest TLS version of the authenticated port: VersionTLS12 or VersionTLS13' },
+  {
+    name: 'client-ca-file',
+    field: 'clientCAFile',
+    help: 'CA bundle: a client certificate it signed authenticates as its CommonName, with its Organizations as groups',
+  },
+  {
+    name: 'token-auth-file',
+    field: 'tokenAuthFile',
+    help: 'Bearer tokens of the authenticated port, one per line: token,user,uid,"group1,group2" (kube-apiserver\'s format)',
+  },
+  {
+    name: 'anonymous-auth',
+    field: 'anonymousAuth',
+    help: 'Serve requests without credentials on the authenticated port as system:anonymous (the kubelet\'s flag defaults to true)',
   },
   {
     name: 'stop-pods-on-exit',
@@ -112,6 +139,16 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     name: 'process-isolation',
     field: 'processIsolation',
     help: 'Process runtime: bwrap runs each container in a bubblewrap sandbox (own mount, pid, IPC, UTS namespaces; volumes at their mountPath), none as a plain host process, auto bwrap when it works here',
+  },
+  {
+    name: 'cgroup-root',
+    field: 'cgroupRoot',
+    help: 'Process runtime: the cgroup under which its parent cgroup nodelet-<hash> (pods, then containers) is made; empty = the root of each hierarchy',
+  },
+  {
+    name: 'cpu-cfs-quota',
+    field: 'cpuCFSQuota',
+    help: 'Enforce CPU limits with CFS quotas; --cpu-cfs-quota=false leaves CPU limits unenforced (requests still set shares)',
   },
   { name: 'v', field: 'verbosity', help: 'Log verbosity (-v=2: debug, -v=4: trace)' },
   { name: 'logging-format', field: 'loggingFormat', help: 'Log format: text or json' },

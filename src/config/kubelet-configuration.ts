@@ -27,11 +27,25 @@ export function toKubeletConfiguration(config: NodeletConfig): Record<string, un
   }
   out.address = config.address;
   out.readOnlyPort = config.readOnlyPort;
+  out.port = config.port;
+  if (config.tlsCertFile !== '') out.tlsCertFile = config.tlsCertFile;
+  if (config.tlsPrivateKeyFile !== '') out.tlsPrivateKeyFile = config.tlsPrivateKeyFile;
+  out.tlsMinVersion = config.tlsMinVersion;
+  // The parts of `authentication` nodelet has. No `webhook` and no `authorization` (nodelet never asks
+  // an API server, and authorizes every authenticated user): written, they would be fields a config
+  // file made from this output warns about. The token file is nodelet's own, not the kubelet's.
+  out.authentication = {
+    x509: config.clientCAFile !== '' ? { clientCAFile: config.clientCAFile } : {},
+    anonymous: { enabled: config.anonymousAuth },
+  };
   out.maxPods = config.maxPods;
   out.containerLogMaxSize = formatQuantity(config.containerLogMaxSizeBytes);
   out.containerLogMaxFiles = config.containerLogMaxFiles;
   out.logging = { format: config.loggingFormat, verbosity: config.verbosity };
   // Not omitempty in v1beta1: the kubelet always writes it.
   out.containerRuntimeEndpoint = config.containerRuntimeEndpoint;
+  if (config.cgroupRoot !== '') out.cgroupRoot = config.cgroupRoot;
+  // A defaulted *bool in v1beta1 (true): always written.
+  out.cpuCFSQuota = config.cpuCFSQuota;
   return out;
 }

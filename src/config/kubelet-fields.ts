@@ -5,15 +5,12 @@
  */
 export const IGNORED_FILE_FIELDS: ReadonlySet<string> = new Set([
   'enableServer',
-  'port',
-  'tlsCertFile',
-  'tlsPrivateKeyFile',
   'tlsCipherSuites',
   'tlsCurvePreferences',
-  'tlsMinVersion',
   'rotateCertificates',
   'serverTLSBootstrap',
-  'authentication',
+  // Inside `authentication`: x509.clientCAFile and anonymous.enabled are used, the webhook is not.
+  'authentication.webhook',
   'authorization',
   'registryPullQPS',
   'registryBurst',
@@ -37,7 +34,6 @@ export const IGNORED_FILE_FIELDS: ReadonlySet<string> = new Set([
   'volumeStatsAggPeriod',
   'kubeletCgroups',
   'systemCgroups',
-  'cgroupRoot',
   'cgroupsPerQOS',
   'cgroupDriver',
   'cpuManagerPolicy',
@@ -56,7 +52,6 @@ export const IGNORED_FILE_FIELDS: ReadonlySet<string> = new Set([
   'podPidsLimit',
   'resolvConf',
   'runOnce',
-  'cpuCFSQuota',
   'cpuCFSQuotaPeriod',
   'nodeStatusMaxImages',
   'maxOpenFiles',
@@ -121,4 +116,4 @@ export const IGNORED_FILE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Objects whose sub-fields are checked one by one (unknown ones reported with their full path). */
-export const STRUCT_FIELDS: ReadonlySet<string> = new Set(['logging']);
+export const STRUCT_FIELDS: ReadonlySet<string> = new Set(['logging', 'authentication', 'authentication.x509', 'authentication.anonymous']);

@@ -67,11 +67,20 @@ describe('loadConfig defaults', () => {
       httpCheckFrequencyMs: 20_000,
       address: '127.0.0.1',
       readOnlyPort: 10255,
+      port: 10250,
+      tlsCertFile: '',
+      tlsPrivateKeyFile: '',
+      tlsMinVersion: 'VersionTLS12',
+      clientCAFile: '',
+      anonymousAuth: false,
+      tokenAuthFile: '',
       crashLoopBackOffInitialMs: 10_000,
       crashLoopBackOffMaxMs: 300_000,
       stopPodsOnExit: false,
       allowInsecureManifests: false,
       processIsolation: 'auto',
+      cgroupRoot: '',
+      cpuCFSQuota: true,
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -120,11 +129,20 @@ describe('loadConfig flags', () => {
         '--node-status-update-frequency=20s',
         '--address=::1',
         '--read-only-port=0',
+        '--port=0',
+        '--tls-cert-file=tls/node.crt',
+        '--tls-private-key-file=/tls/node.key',
+        '--tls-min-version=VersionTLS13',
+        '--client-ca-file=/tls/ca.crt',
+        '--anonymous-auth',
+        '--token-auth-file=tokens.csv',
         '--crash-loop-backoff-initial=100ms',
         '--crash-loop-backoff-max=1s',
         '--stop-pods-on-exit',
         '--allow-insecure-manifests',
         '--process-isolation=none',
+        '--cgroup-root=/nodelet.slice/',
+        '--cpu-cfs-quota=false',
       ],
       fakeEnv(),
     );
@@ -149,11 +167,20 @@ describe('loadConfig flags', () => {
       httpCheckFrequencyMs: 60_000,
       address: '::1',
       readOnlyPort: 0,
+      port: 0,
+      tlsCertFile: '/work/tls/node.crt',
+      tlsPrivateKeyFile: '/tls/node.key',
+      tlsMinVersion: 'VersionTLS13',
+      clientCAFile: '/tls/ca.crt',
+      anonymousAuth: true,
+      tokenAuthFile: '/work/tokens.csv',
       crashLoopBackOffInitialMs: 100,
       crashLoopBackOffMaxMs: 1_000,
       stopPodsOnExit: true,
       allowInsecureManifests: true,
       processIsolation: 'none',
+      cgroupRoot: '/nodelet.slice',
+      cpuCFSQuota: false,
     });
     assert.deepEqual(origins.staticPodPath, { source: 'flag', detail: '--pod-manifest-path' });
     assert.deepEqual(origins.verbosity, { source: 'flag', detail: '-v' });
@@ -304,6 +331,9 @@ logging:
   it('warns once for each real kubelet field it ignores and each unknown field', () => {
     const yaml = `${HEADER}authentication:
   anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: ca.crt, other: 1}
+authorization: {mode: Webhook}
 clusterDNS: [10.96.0.10]
 cgroupDriver: systemd
 foo: 1
@@ -314,7 +344,9 @@ logging:
 `;
     const { warnings } = loadConfig([`--config=${file}`], fakeEnv({ [file]: yaml }));
     assert.deepEqual(warnings, [
-      `config file ${file}: field authentication is accepted and ignored by nodelet`,
+      `config file ${file}: field authentication.webhook is accepted and ignored by nodelet`,
+      `config file ${file}: unknown field "authentication.x509.other"`,
+      `config file ${file}: field authorization is accepted and ignored by nodelet`,
       `config file ${file}: field clusterDNS is accepted and ignored by nodelet`,
       `config file ${file}: field cgroupDriver is accepted and ignored by nodelet`,
       `config file ${file}: unknown field "foo"`,
@@ -475,11 +507,15 @@ describe('toKubeletConfiguration', () => {
       staticPodURLHeader: { A: ['1'] },
       address: '127.0.0.1',
       readOnlyPort: 10255,
+      port: 10250,
+      tlsMinVersion: 'VersionTLS12',
+      authentication: { x509: {}, anonymous: { enabled: false } },
       maxPods: 110,
       containerLogMaxSize: '10Mi',
       containerLogMaxFiles: 5,
       logging: { format: 'text', verbosity: 0 },
       containerRuntimeEndpoint: '',
+      cpuCFSQuota: true,
     });
   });
 
@@ -489,6 +525,57 @@ describe('toKubeletConfiguration', () => {
     const again = loadConfig([`--config=${file}`], fakeEnv({ [file]: JSON.stringify(toKubeletConfiguration(config)) }));
     assert.deepEqual(again.warnings, []);
     assert.deepEqual(again.config, config);
+  });
+});
+
+describe('the authenticated port', () => {
+  it('reads port, TLS and authentication from a file (relative paths against the file) and from the kubelet flags', () => {
+    const file = '/etc/k/k.yaml';
+    const yaml = `${HEADER}port: 11250
+tlsCertFile: pki/node.crt
+tlsPrivateKeyFile: /pki/node.key
+tlsMinVersion: VersionTLS13
+tokenAuthFile: tokens.csv
+authentication:
+  x509:
+    clientCAFile: ca.crt
+  anonymous:
+    enabled: true
+`;
+    const { config, origins, warnings } = loadConfig([`--config=${file}`], fakeEnv({ [file]: yaml }));
+    assert.deepEqual(warnings, []);
+    assert.equal(config.port, 11250);
+    assert.equal(config.tlsCertFile, '/etc/k/pki/node.crt');
+    assert.equal(config.tlsPrivateKeyFile, '/pki/node.key');
+    assert.equal(config.tlsMinVersion, 'VersionTLS13');
+    assert.equal(config.tokenAuthFile, '/etc/k/tokens.csv');
+    assert.equal(config.clientCAFile, '/etc/k/ca.crt');
+    assert.equal(config.anonymousAuth, true);
+    assert.deepEqual(origins.clientCAFile, { source: 'config-file', detail: `${file}: authentication.x509.clientCAFile` });
+    assert.match(describeConfig({ config, origins, warnings }), /authentication\.anonymous\.enabled\s+true\s+config file \/etc\/k\/k\.yaml: authentication\.anonymous\.enabled/);
+    assert.deepEqual(toKubeletConfiguration(config).authentication, { x509: { clientCAFile: '/etc/k/ca.crt' }, anonymous: { enabled: true } });
+    const flags = loadConfig(['--port=10251', '--anonymous-auth=false', '--client-ca-file='], fakeEnv());
+    assert.deepEqual(flags.warnings, []);
+    assert.equal(flags.config.port, 10251);
+    assert.equal(flags.config.anonymousAuth, false);
+    assert.deepEqual(flags.origins.port, { source: 'flag', detail: '--port' });
+  });
+
+  it('keeps port at 10250 with a config file, where the read-only port goes off', () => {
+    const file = '/k.yaml';
+    const { config } = loadConfig([`--config=${file}`], fakeEnv({ [file]: HEADER }));
+    assert.equal(config.port, 10250);
+    assert.equal(config.readOnlyPort, 0);
+  });
+
+  it('refuses a bad port or TLS version, and still ignores the webhook and authorization flags with a reason', () => {
+    assert.throws(() => loadConfig(['--port=70000'], fakeEnv()), /--port: invalid value "70000": must be between 0 and 65535/);
+    assert.throws(() => loadConfig(['--tls-min-version=VersionTLS11'], fakeEnv()), /VersionTLS11 is not supported: must be VersionTLS12 or VersionTLS13/);
+    assert.throws(() => loadConfig(['--tls-min-version=1.2'], fakeEnv()), /must be VersionTLS12 or VersionTLS13/);
+    const { warnings } = loadConfig(['--authorization-mode=Webhook', '--authentication-token-webhook', '--tls-cipher-suites=x'], fakeEnv());
+    assert.equal(warnings.length, 3);
+    assert.match(warnings[0]!, /--authorization-mode is accepted and ignored by nodelet: .*AlwaysAllow/);
+    assert.match(warnings[1]!, /--authentication-token-webhook is accepted and ignored by nodelet: .*--token-auth-file/);
   });
 });
 
@@ -522,6 +609,21 @@ describe('boolean run flags', () => {
     assert.deepEqual(fromFile.warnings, []);
     assert.equal(fromFile.config.processIsolation, 'none');
     assert.throws(() => loadConfig(['--process-isolation=docker'], fakeEnv()), /must be auto, bwrap or none/);
+  });
+
+  it('reads --cgroup-root and --cpu-cfs-quota (the kubelet’s cgroupRoot and cpuCFSQuota), no longer ignored', () => {
+    const flags = loadConfig(['--cgroup-root=/', '--cpu-cfs-quota=false'], fakeEnv());
+    assert.deepEqual(flags.warnings, []);
+    assert.equal(flags.config.cgroupRoot, '/');
+    assert.equal(flags.config.cpuCFSQuota, false);
+    const file = '/k.yaml';
+    const fromFile = loadConfig([`--config=${file}`], fakeEnv({ [file]: `${HEADER}cgroupRoot: /pods//x\ncpuCFSQuota: false\n` }));
+    assert.deepEqual(fromFile.warnings, []);
+    assert.equal(fromFile.config.cgroupRoot, '/pods/x');
+    assert.equal(fromFile.config.cpuCFSQuota, false);
+    assert.deepEqual(toKubeletConfiguration(fromFile.config).cgroupRoot, '/pods/x');
+    assert.throws(() => loadConfig(['--cgroup-root=pods'], fakeEnv()), /must be an absolute cgroup path/);
+    assert.throws(() => loadConfig(['--cgroup-root=/a/../b'], fakeEnv()), /without \. or \.\./);
   });
 
   it('refuses a boolean flag followed by a separate value, saying how to write it', () => {

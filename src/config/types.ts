@@ -43,6 +43,23 @@ export interface NodeletConfig {
   address: string;
   /** --read-only-port (10255 from flags, 0 in a config file = disabled). */
   readOnlyPort: number;
+  /** --port: the authenticated HTTPS port (kubelet: port, 10250); 0 = not served (ours: the kubelet always serves it). */
+  port: number;
+  /** --tls-cert-file: the authenticated port's certificate (PEM); '' = a self-signed one kept under `<rootDir>/pki`. */
+  tlsCertFile: string;
+  /** --tls-private-key-file: the key of tlsCertFile; set both or neither. */
+  tlsPrivateKeyFile: string;
+  /** --tls-min-version: the lowest TLS version the authenticated port accepts. */
+  tlsMinVersion: 'VersionTLS12' | 'VersionTLS13';
+  /** --client-ca-file (authentication.x509.clientCAFile): client certificates it signed authenticate; '' = none. */
+  clientCAFile: string;
+  /**
+   * --anonymous-auth (authentication.anonymous.enabled): requests without credentials are served as
+   * system:anonymous. Ours defaults to false, as the kubelet's file does (its flag defaults to true).
+   */
+  anonymousAuth: boolean;
+  /** --token-auth-file (ours): static bearer tokens in kube-apiserver's token file format; '' = none. */
+  tokenAuthFile: string;
   /** CrashLoopBackOff initial delay (10 s). Tests only: set by a hidden flag. */
   crashLoopBackOffInitialMs: number;
   /** CrashLoopBackOff cap (300 s). Tests only: set by a hidden flag. */
@@ -57,6 +74,13 @@ export interface NodeletConfig {
    * mountPath); `none`: plain host processes; `auto` (default): bwrap when it works here, else none.
    */
   processIsolation: 'auto' | 'bwrap' | 'none';
+  /**
+   * --cgroup-root: the cgroup (a cgroupfs path, `/` or `/nodelet.slice`) under which the process
+   * runtime makes its parent cgroup `nodelet-<hash>`; '' (default) = each hierarchy's root.
+   */
+  cgroupRoot: string;
+  /** --cpu-cfs-quota: CPU limits become CFS quotas (kubelet: cpuCFSQuota, true); false = CPU limits are not enforced. */
+  cpuCFSQuota: boolean;
 }
 
 /** Where one configuration value came from, for `nodelet config` and `/configz`. */

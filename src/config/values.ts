@@ -161,6 +161,24 @@ export const loggingFormatKind: ValueKind<'text' | 'json'> = {
   format: (v) => v,
 };
 
+/**
+ * `--tls-min-version`: VersionTLS12 or VersionTLS13, the kubelet's spelling. TLS 1.0 and 1.1 are
+ * refused: deprecated (RFC 8996), and node's OpenSSL 3 does not negotiate them at its default
+ * security level anyway.
+ */
+export const tlsVersionKind: ValueKind<'VersionTLS12' | 'VersionTLS13'> = {
+  arg: 'version',
+  fromFlag: (raw) => checkTLSVersion(raw),
+  fromFile: (v) => checkTLSVersion(requireString(v)),
+  format: (v) => v,
+};
+
+function checkTLSVersion(raw: string): 'VersionTLS12' | 'VersionTLS13' {
+  if (raw === 'VersionTLS12' || raw === 'VersionTLS13') return raw;
+  if (raw === 'VersionTLS10' || raw === 'VersionTLS11') throw fail(`${raw} is not supported: must be VersionTLS12 or VersionTLS13`);
+  throw fail(`invalid value ${JSON.stringify(raw)}: must be VersionTLS12 or VersionTLS13`);
+}
+
 /** `--process-isolation`: auto, bwrap or none. */
 export const processIsolationKind: ValueKind<'auto' | 'bwrap' | 'none'> = {
   arg: 'mode',
@@ -168,6 +186,26 @@ export const processIsolationKind: ValueKind<'auto' | 'bwrap' | 'none'> = {
   fromFile: (v) => checkIsolation(requireString(v)),
   format: (v) => v,
 };
+
+/**
+ * A cgroup path as the cgroupfs driver writes it (`/`, `/nodelet.slice/pods`): absolute, without `.`
+ * or `..`; '' = none (the root of each hierarchy). Kept normalised, without a trailing slash.
+ */
+export const cgroupPathKind: ValueKind<string> = {
+  arg: 'cgroup',
+  fromFlag: (raw) => checkCgroupPath(raw),
+  fromFile: (v) => checkCgroupPath(requireString(v)),
+  format: (v) => JSON.stringify(v),
+};
+
+function checkCgroupPath(raw: string): string {
+  if (raw === '') return '';
+  const parts = raw.split('/').filter(Boolean);
+  if (!raw.startsWith('/') || parts.some((p) => p === '.' || p === '..')) {
+    throw fail(`invalid cgroup ${JSON.stringify(raw)}: must be an absolute cgroup path such as /nodelet.slice, without . or ..`);
+  }
+  return `/${parts.join('/')}`;
+}
 
 function checkIsolation(raw: string): 'auto' | 'bwrap' | 'none' {
   if (raw === 'auto' || raw === 'bwrap' || raw === 'none') return raw;

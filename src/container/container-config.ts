@@ -4,7 +4,7 @@ import { NodeletError } from '../errors.js';
 import type { ContainerConfig, DnsConfig, EnvPair, Mount, PodSandboxConfig, PortMapping } from '../runtime/types.js';
 import { podDnsConfig } from './dns-config.js';
 import { expand } from './expansion.js';
-import { containerResources } from './linux-resources.js';
+import { containerResources, podCgroupResources } from './linux-resources.js';
 import { containerSecurity, sandboxLinux } from './security-context.js';
 
 /** Node facts a container's environment can refer to through fieldRef. */
@@ -15,6 +15,8 @@ export interface NodeFacts {
   podIP: string;
   /** For the burstable OOM score (qos/policy.go). */
   memoryCapacityBytes: number;
+  /** The kubelet's cpuCFSQuota: CPU limits become a CFS quota. Default true. */
+  cpuCFSQuota?: boolean;
   /** The host's resolv.conf: what pods get under dnsPolicy Default, and ClusterFirst without cluster DNS. */
   hostDns: DnsConfig;
 }
@@ -37,7 +39,8 @@ export function sandboxConfig(pod: Pod, podLogsDir: string, attempt: number, nod
     annotations: { ...(meta.annotations ?? {}), [SANDBOX_POD_ANNOTATION]: JSON.stringify(pod) },
     dnsConfig: podDnsConfig(pod, node.hostDns),
     portMappings: portMappings(pod),
-    linux: sandboxLinux(pod),
+    // The pod cgroup's limits ride on the sandbox, as CRI LinuxPodSandboxConfig.resources.
+    linux: { ...sandboxLinux(pod), resources: podCgroupResources(pod, node.cpuCFSQuota ?? true) },
   };
 }
 
@@ -95,7 +98,7 @@ export function containerConfig(pod: Pod, container: Container, attempt: number,
     },
     annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
     mounts,
-    resources: containerResources(pod, container, node.memoryCapacityBytes),
+    resources: containerResources(pod, container, node.memoryCapacityBytes, node.cpuCFSQuota ?? true),
     security: containerSecurity(pod, container),
     stdin: container.stdin ?? false,
     stdinOnce: container.stdinOnce ?? false,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Container, Pod } from '../api/types.js';
+import { containerConfig, sandboxConfig, type NodeFacts } from './container-config.js';
 import { containerResources, podCgroupResources, qosClass } from './linux-resources.js';
 
 const GiB = 2 ** 30;
@@ -89,4 +90,22 @@ test('sub-millicore amounts add up exactly before rounding, as Quantity sums do'
   // 1.5m + 1.5m = 3m (3 shares); rounding each container up first would give 4m.
   const a = { name: 'a', resources: { requests: { cpu: '1500u' } } };
   assert.equal(podCgroupResources(pod([a, { ...a, name: 'b' }])).cpuShares, 3);
+});
+
+test('without CFS quota enforcement (cpuCFSQuota: false) a CPU limit sets no quota, on the container nor on the pod; shares and memory stay', () => {
+  const c = { name: 'a', resources: { limits: { cpu: '500m', memory: '64Mi' } } };
+  const r = containerResources(pod([c]), c, 8 * GiB, false);
+  assert.deepEqual([r.cpuShares, r.cpuQuota, r.memoryLimitBytes], [512, 0, 64 * 2 ** 20]);
+  assert.deepEqual(podCgroupResources(pod([c]), false), { cpuShares: 512, cpuQuota: 0, cpuPeriod: 100_000, memoryLimitBytes: 64 * 2 ** 20 });
+});
+
+test('the sandbox config carries the pod cgroup’s limits and the container config its own; cpuCFSQuota: false reaches both', () => {
+  const c = { name: 'a', command: ['x'], resources: { requests: { cpu: '250m' }, limits: { cpu: '500m', memory: '32Mi' } } };
+  const p = pod([c]);
+  const node: NodeFacts = { nodeName: 'n', hostIP: '', podIP: '', memoryCapacityBytes: 8 * GiB, hostDns: { servers: [], searches: [], options: [] } };
+  assert.deepEqual(sandboxConfig(p, '/logs', 0, node).linux?.resources, { cpuShares: 256, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitBytes: 32 * 2 ** 20 });
+  assert.equal(containerConfig(p, c, 0, node).resources?.cpuQuota, 50_000);
+  const noQuota = { ...node, cpuCFSQuota: false };
+  assert.equal(sandboxConfig(p, '/logs', 0, noQuota).linux?.resources?.cpuQuota, 0);
+  assert.equal(containerConfig(p, c, 0, noQuota).resources?.cpuQuota, 0);
 });

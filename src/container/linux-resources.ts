@@ -16,11 +16,12 @@ export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
 /**
  * The cgroup settings of a container from its requests and limits (kuberuntime_container_linux.go
- * calculateLinuxResources), with the OOM score the kubelet gives its QoS class.
+ * calculateLinuxResources), with the OOM score the kubelet gives its QoS class. Without
+ * `enforceCpuLimits` (the kubelet's cpuCFSQuota: false) a CPU limit sets no quota.
  */
-export function containerResources(pod: Pod, container: Container, memoryCapacityBytes: number): ContainerResources {
+export function containerResources(pod: Pod, container: Container, memoryCapacityBytes: number, enforceCpuLimits = true): ContainerResources {
   const cpuRequest = milli(request(container, 'cpu'));
-  const cpuLimit = milli(container.resources?.limits?.cpu);
+  const cpuLimit = enforceCpuLimits ? milli(container.resources?.limits?.cpu) : 0;
   const memoryLimit = whole(container.resources?.limits?.memory);
   return {
     cpuShares: Math.max(MIN_SHARES, Math.floor((cpuRequest * SHARES_PER_CPU) / 1000)),
@@ -52,9 +53,10 @@ export interface PodCgroupResources {
  * the pod's request or limit is the larger of the sum over its containers (restartable init
  * containers, i.e. sidecars, included) and what any init container needs while it runs; pod overhead
  * is added. CPU quota and memory limit are set only when every container declares that limit, since
- * one unlimited container makes the pod unlimited. Pod-level `spec.resources` is not read.
+ * one unlimited container makes the pod unlimited. Pod-level `spec.resources` is not read. Without
+ * `enforceCpuLimits` (cpuCFSQuota: false) there is no quota, as ResourceConfigForPod's enforceCPULimits.
  */
-export function podCgroupResources(pod: Pod): PodCgroupResources {
+export function podCgroupResources(pod: Pod, enforceCpuLimits = true): PodCgroupResources {
   const cpuRequest = ceilDiv(podAmount(pod, 'cpu', request), 1000n);
   let cpuLimitsDeclared = true;
   let memoryLimitsDeclared = true;
@@ -67,7 +69,7 @@ export function podCgroupResources(pod: Pod): PodCgroupResources {
   const cpuLimit = ceilDiv(podAmount(pod, 'cpu', limitOf), 1000n);
   const memoryLimit = ceilDiv(podAmount(pod, 'memory', limitOf), 1n);
   const shares = cpuRequest === 0 ? MIN_SHARES : Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((cpuRequest * SHARES_PER_CPU) / 1000)));
-  const quota = cpuLimit === 0 ? 0 : Math.max(MIN_QUOTA_US, Math.floor((cpuLimit * QUOTA_PERIOD_US) / 1000));
+  const quota = cpuLimit === 0 || !enforceCpuLimits ? 0 : Math.max(MIN_QUOTA_US, Math.floor((cpuLimit * QUOTA_PERIOD_US) / 1000));
   const unset = { cpuShares: shares, cpuQuota: 0, cpuPeriod: QUOTA_PERIOD_US, memoryLimitBytes: 0 };
   switch (qosClass(pod)) {
     case 'Guaranteed':

@@ -52,6 +52,21 @@ export interface SandboxLinuxConfig {
   /** Any container of the pod is privileged: the sandbox must be too (kuberuntime_sandbox.go). */
   privileged: boolean;
   sysctls: Record<string, string>;
+  /** The limits of the pod's own cgroup (CRI LinuxPodSandboxConfig.resources); undefined = none. */
+  resources?: PodResources;
+}
+
+/**
+ * The limits of a pod's cgroup, the parent of its containers' (the kubelet's ResourceConfigForPod,
+ * computed in container/linux-resources.ts podCgroupResources). 0 means unset.
+ */
+export interface PodResources {
+  cpuShares: number;
+  /** CFS quota in µs per period; 0 = unlimited. */
+  cpuQuota: number;
+  cpuPeriod: number;
+  /** 0 = unlimited. */
+  memoryLimitBytes: number;
 }
 
 /** A volume mounted into a container (CRI Mount). */
@@ -114,7 +129,7 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   // The fields below are optional: a runtime uses its defaults for what is missing (the process
-  // runtime ignores them all: it runs host processes as they are).
+  // runtime applies mounts and security in its sandbox, resources through cgroups, and ignores stdin/tty).
   mounts?: Mount[];
   resources?: ContainerResources;
   security?: ContainerSecurity;

@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js';
 import { createNodeletMetrics, type NodeletMetrics } from '../metrics/kubelet-metrics.js';
 import { createStatsProvider, type StatsProvider } from '../metrics/stats-summary.js';
 import type { Logger } from '../util/log.js';
+import type { UserInfo } from './auth/user.js';
 import { logRequestFromQuery, resolveLogTarget, streamContainerLog } from './container-logs.js';
 import { httpLimits, type HttpLimits } from './http-limits.js';
 import { createKubeApi, type KubeApi } from './kubeapi/routes.js';
@@ -12,6 +13,8 @@ import type { NodeView } from './node-view.js';
 import { invalidName } from './object-names.js';
 import { readRequestBody } from './request-body.js';
 import { isKubeApiTarget, parseRequestTarget, type RequestTarget } from './request-target.js';
+import { type CommandRunner, createRunRoute, DEFAULT_RUN_LIMITS, type RunLimits, type RunRoute } from './run-in-container.js';
+import { runningPods, type RunningPodsSource } from './running-pods.js';
 import { createStreamLimiter, type StreamLimiter } from './stream-limiter.js';
 
 /** What the handler serves besides the view; each part is created when not given. */
@@ -26,11 +29,24 @@ export interface HandlerOptions {
   limits?: Partial<HttpLimits>;
   /** The slots for watches and followed logs; give the same to a `kubeApi` passed in, so that both share one cap. */
   streams?: StreamLimiter;
+  /**
+   * The container runtime, for what only the authenticated port serves: `/run` (execSync) and
+   * `/runningpods/` (the runtime's own lists). Without it both are a 404.
+   */
+  runtime?: CommandRunner & RunningPodsSource;
+  /** Overrides of the /run limits (run-in-container.ts); the idle timeout comes from `limits`. */
+  runLimits?: Partial<RunLimits>;
 }
 
 /** An HTTP request handler with the resources it holds (the API's watch timer). */
 export interface Handler {
+  /** Serves the read-only API (the agent socket, the read-only port). */
   (req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Serves the same API plus what the kubelet keeps for its authenticated port: `/run` and
+   * `/runningpods/`. `user` is who the request was authenticated as (for the log).
+   */
+  authenticated(req: IncomingMessage, res: ServerResponse, user: UserInfo): void;
   /** Stops what the handler runs in the background. */
   close(): void;
   /** The node's slots for watches and followed logs. */
@@ -44,7 +60,10 @@ const LOGGED_URL_CHARS = 512;
  * The read-only HTTP API (pkg/kubelet/server/server.go), served on the agent socket under --root-dir
  * and on the read-only port: `/healthz`, `/pods`, `/configz`, `/metrics`, `/stats/summary`,
  * `/containerLogs/{ns}/{pod}/{container}`, and the Kubernetes API read paths (`/api`, `/apis`,
- * `/version`) that let kubectl talk to the node. Everything here only reads. Before any route runs,
+ * `/version`) that let kubectl talk to the node. Everything there only reads. (`/configz` and
+ * `/containerLogs` are the kubelet's authenticated port's only; nodelet has served them read-only
+ * from the start and keeps them there.) Its `authenticated` variant, for the authenticated port,
+ * adds `/run` and `/runningpods/`. Before any route runs,
  * the target is parsed and checked (request-target.ts) and the body read within its limit; an
  * unexpected failure is logged and answered with a 500 that tells nothing of it.
  */
@@ -55,17 +74,23 @@ export function createHandler(view: NodeView, logger: Logger, opts: HandlerOptio
   const streams = opts.streams ?? createStreamLimiter(limits.maxStreams);
   const kubeApi = opts.kubeApi ?? createKubeApi(view, { onError: (err) => logger.error({ err: errorMessage(err) }, 'Watch poll failed'), streams });
   const stats = opts.stats ?? createStatsProvider({ now: () => view.now() });
-  const ctx: Context = { view, metrics, kubeApi, stats, streams, limits };
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const run = createRunRoute(view, opts.runtime, logger, { ...DEFAULT_RUN_LIMITS, idleTimeoutMs: limits.idleTimeoutMs, ...opts.runLimits });
+  const ctx: Context = { view, metrics, kubeApi, stats, streams, limits, run, runtime: opts.runtime };
+  const serveAs = (req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined): void => {
     // Every body is text or JSON with its type set: no browser may guess otherwise.
     res.setHeader('x-content-type-options', 'nosniff');
-    serve(ctx, req, res).catch((err) => {
+    serve(ctx, req, res, user).catch((err) => {
       logger.error({ err: errorMessage(err), stack: (err as Error)?.stack, method: req.method, url: req.url?.slice(0, LOGGED_URL_CHARS) }, 'HTTP handler failed');
       if (!res.headersSent) refuse(res, isKubeApiTarget(req.url ?? '/'), opaqueInternalError().status);
       else if (!res.writableEnded) res.destroy();
     });
   };
-  return Object.assign(handler, { close: () => kubeApi.close(), streams });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => serveAs(req, res, undefined);
+  return Object.assign(handler, {
+    authenticated: (req: IncomingMessage, res: ServerResponse, user: UserInfo) => serveAs(req, res, user),
+    close: () => kubeApi.close(),
+    streams,
+  });
 }
 
 interface Context {
@@ -75,9 +100,12 @@ interface Context {
   stats: StatsProvider;
   streams: StreamLimiter;
   limits: HttpLimits;
+  run: RunRoute;
+  runtime?: RunningPodsSource;
 }
 
-async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+// `user` is set on the authenticated port only: the routes the kubelet serves there alone need it.
+async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined): Promise<void> {
   const raw = req.url ?? '/';
   const kube = isKubeApiTarget(raw);
   const target = parseRequestTarget(raw);
@@ -90,10 +118,11 @@ async function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): P
   }
   // The API paths answer writes themselves, with a Kubernetes Status kubectl can print.
   if (ctx.kubeApi.owns(target.path)) return ctx.kubeApi.handle(req, res, target, body.kind === 'body' ? body.body : undefined);
-  return handle(ctx, req, res, target);
+  if (user && target.segments[0] === 'run') return ctx.run.handle(req, res, target, body.kind === 'body' ? body.body : undefined, user);
+  return handle(ctx, req, res, target, user !== undefined);
 }
 
-async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse, target: RequestTarget, authenticated: boolean): Promise<void> {
   const { view } = ctx;
   const p = target.path;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -118,6 +147,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse, t
     return send(res, 200, m.contentType, m.body);
   }
   if (p === '/stats/summary') return sendJSON(res, 200, await ctx.stats.summary(view.config.nodeName, view.pods()));
+  if (p === '/runningpods' && authenticated && ctx.runtime) return sendJSON(res, 200, await runningPods(ctx.runtime));
   const seg = target.segments;
   if (seg[0] === 'containerLogs' && seg.length === 4) {
     const [ns, pod, container] = seg.slice(1) as [string, string, string];

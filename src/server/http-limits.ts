@@ -1,4 +1,5 @@
-// The limits every HTTP server of nodelet runs with (the agent socket and the read-only port). The
+// The limits every HTTP server of nodelet runs with (the agent socket, the read-only port and the
+// authenticated port). The
 // API only reads, so a request is a line, a few headers and no body worth speaking of; what is long
 // lived is the response (a watch, a followed log), never the request. The numbers follow from that.
 
@@ -12,6 +13,8 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   /** Time to receive the whole request, body included; the response, however long, is not counted. */
   requestTimeoutMs: number;
+  /** Time to complete the TLS handshake, on the authenticated port (before any header is read). */
+  handshakeTimeoutMs: number;
   /** How long an idle keep-alive connection is kept between requests. */
   keepAliveTimeoutMs: number;
   /** A connection on which nothing is read or written for this long is closed (not while streaming). */
@@ -34,6 +37,9 @@ export interface HttpLimits {
  *   the 405; at 1,024 connections that is at most 64 MiB held, where 1 MiB would be a GiB.
  * - 10 s for headers, 30 s for the whole request: a client sends its headers in one packet, so a
  *   slowloris trickling bytes is cut at 10 s (node's defaults are 60 s and 300 s).
+ * - 10 s for a TLS handshake, which precedes the headers and is not counted in their 10 s: a
+ *   handshake is a few round trips (node's default is 120 s; Go's server, the kubelet's, bounds it
+ *   with the same read deadline as the headers).
  * - 5 s keep-alive (node's default, kept): kubectl and Prometheus reuse a connection between calls.
  * - 30 s idle: a connection that neither sends nor reads (a client that stopped reading /pods).
  * - timeouts checked every second (node's default, 30 s, would make 10 s anything up to 40 s).
@@ -47,6 +53,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxBodyBytes: 64 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
+  handshakeTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   idleTimeoutMs: 30_000,
   timeoutCheckIntervalMs: 1_000,

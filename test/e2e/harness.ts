@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Pod } from '../../src/api/types.js';
+import { createCgroupManager } from '../../src/runtime/process/cgroups/index.js';
+import { runtimeCgroupParent } from '../../src/runtime/process/runtime-cgroups.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'dist/cli/main.js');
@@ -87,6 +89,8 @@ export class Nodelet {
   readonly logsDir: string;
   proc: ChildProcess | undefined;
   output = '';
+  /** The `--cgroup-root` it was last started with ('' = none). */
+  cgroupRoot = '';
   private readonly markers: string[] = [];
 
   constructor() {
@@ -101,6 +105,7 @@ export class Nodelet {
 
   /** Starts `nodelet run` with test-friendly defaults (short backoff, no TCP port) plus `args`. */
   start(args: string[] = [], opts: { manifestPath?: string | null } = {}): this {
+    this.cgroupRoot = args.find((a) => a.startsWith('--cgroup-root='))?.slice('--cgroup-root='.length) ?? this.cgroupRoot;
     const manifestArg =
       opts.manifestPath === null ? [] : [`--pod-manifest-path=${opts.manifestPath ?? this.manifests}`];
     this.proc = spawn(
@@ -112,6 +117,7 @@ export class Nodelet {
         `--root-dir=${this.rootDir}`,
         `--pod-logs-dir=${this.logsDir}`,
         '--read-only-port=0',
+        '--port=0',
         '--crash-loop-backoff-initial=1s',
         '--crash-loop-backoff-max=4s',
         ...manifestArg,
@@ -221,7 +227,26 @@ export class Nodelet {
       const any = this.markers.slice(i, i + 200).map((m) => `sleep ${m}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       for (const pid of pgrep(`(${any.join('|')})`)) killQuietly(pid);
     }
+    await this.removeCgroups();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The runtime's parent cgroup of this nodelet, as a path in each hierarchy: `[<cgroupRoot>]/nodelet-<hash>`. */
+  cgroupParent(): string {
+    return runtimeCgroupParent(path.join(this.rootDir, 'process-runtime'), this.cgroupRoot);
+  }
+
+  /**
+   * Removes what is left of this nodelet's cgroups (a supervisor that exits cleanly removes them
+   * itself; one killed with -9 and never replaced does not). Killing what is still inside.
+   */
+  async removeCgroups(): Promise<void> {
+    try {
+      const m = await createCgroupManager({ parent: this.cgroupParent(), create: false });
+      await m.parent.remove();
+    } catch {
+      // No cgroups on this host, or nothing to remove.
+    }
   }
 }
 

@@ -20,12 +20,14 @@ import type {
   Runtime,
   SandboxInfo,
 } from '../types.js';
+import { JOIN_ARGV0, JOIN_FAILED_EXIT_CODE, joinThenExecArgv, wasOomKilled, type Cgroup } from './cgroups/index.js';
 import { readBwrapStatus } from './isolation/bwrap-status.js';
 import { ownCapabilities } from './isolation/capabilities.js';
 import { commandExists } from './isolation/command-lookup.js';
 import { execArgv, planLaunch, STATUS_FD, type LaunchPlan } from './isolation/launch-plan.js';
 import { hostPathOf, prepareMountPoints } from './isolation/mounts.js';
 import { findIsolationTools, probeBwrap, type IsolationMode, type IsolationSupport, type IsolationTools } from './isolation/tools.js';
+import { containerLimits, podLimits, sweepCgroups, type CgroupSupport, type RuntimeCgroups } from './runtime-cgroups.js';
 import { runBounded } from './run-bounded.js';
 import { SpawnQueue } from './spawn-queue.js';
 
@@ -46,6 +48,12 @@ export interface ProcessRuntimeOptions {
    * crash between spawn and checkpoint) and stop them, so nothing is left orphaned.
    */
   ownerTag?: string;
+  /**
+   * The runtime's cgroups (see runtime-cgroups.ts openRuntimeCgroups): a cgroup per pod and per
+   * container with the limits of their configs, OOM kills reported as `OOMKilled`. Without a
+   * manager, containers run without cgroups of their own.
+   */
+  cgroups?: RuntimeCgroups;
 }
 
 /** The variable carrying {@link ProcessRuntimeOptions.ownerTag}. */
@@ -61,8 +69,15 @@ interface Container {
   config: ContainerConfig;
   /** How it runs (decided at create); undefined for a container recovered from a checkpoint. */
   launch?: LaunchPlan;
-  /** The start of a sandboxed container's stderr: bwrap's own error when the sandbox could not be set up. */
+  /**
+   * The start of the stderr of a container started through a wrapper (bwrap, the cgroup join): their
+   * own error when the sandbox or the cgroup could not be set up.
+   */
   stderrHead?: string;
+  /** Its cgroup, from its start until it has been removed after the exit. */
+  cgroup?: Cgroup;
+  /** The removal of its cgroup after the exit (it kills what is left in it), once under way. */
+  cgroupRemoved?: Promise<void>;
   child?: ChildProcess;
   pidStartTime?: string;
   log?: CriLogWriter;
@@ -70,7 +85,7 @@ interface Container {
   markExited: () => void;
 }
 
-/** Bytes of a sandboxed container's stderr kept to explain a sandbox that could not be set up. */
+/** Bytes of a wrapped container's stderr kept to explain a sandbox or cgroup that could not be set up. */
 const STDERR_HEAD_BYTES = 2048;
 
 /**
@@ -129,6 +144,23 @@ export class ProcessRuntime implements Runtime {
     return this.isolation;
   }
 
+  /** Whether containers get cgroups here, and why not (for hello and the start-up line). */
+  cgroupSupport(): CgroupSupport {
+    return this.opts.cgroups?.support ?? { available: false, detail: 'cgroups are not in use', cgroupRoot: '' };
+  }
+
+  /**
+   * Removes the runtime's parent cgroup and everything below it, killing what is left inside: for a
+   * supervisor that exits with its containers stopped. Sandboxes that remain get their pod cgroups
+   * back from the next supervisor's {@link recover}.
+   */
+  async removeCgroups(): Promise<void> {
+    const manager = this.opts.cgroups?.manager;
+    if (!manager) return;
+    await Promise.all([...this.containers.values()].map((c) => c.cgroupRemoved));
+    await manager.parent.remove().catch((err) => this.opts.logger.warn({ err: errorMessage(err) }, 'Cannot remove the runtime cgroups'));
+  }
+
   private isolationTools(): Promise<IsolationTools> {
     return (this.tools ??= findIsolationTools(this.opts.baseEnv.PATH));
   }
@@ -166,7 +198,35 @@ export class ProcessRuntime implements Runtime {
       }
       if (c.info.state !== 'created') c.markExited();
     }
+    // Strays first: a process no checkpoint names is reported by its pid before the sweep of the
+    // cgroups it may sit in kills it silently.
     problems.push(...(await this.stopStrays()));
+    problems.push(...(await this.recoverCgroups()));
+    return problems;
+  }
+
+  /**
+   * Gives each known sandbox its pod cgroup with its limits again (it may have been removed with the
+   * previous supervisor's parent, or made before cgroups were in use), then sweeps the cgroups no
+   * running container or known sandbox owns: what a supervisor killed with -9 left behind.
+   */
+  private async recoverCgroups(): Promise<string[]> {
+    const manager = this.opts.cgroups?.manager;
+    if (!manager) return [];
+    const problems: string[] = [];
+    const sandboxes = [...this.sandboxes.values()];
+    for (let i = 0; i < sandboxes.length; i += 16) {
+      await Promise.all(
+        sandboxes.slice(i, i + 16).map((s) =>
+          manager
+            .pod(s.info.uid)
+            .create(podLimits(s.config))
+            .catch((err) => void problems.push(`the cgroup of pod ${s.info.uid} could not be created: ${errorMessage(err)}`)),
+        ),
+      );
+    }
+    const running = [...this.containers.values()].filter((c) => c.info.state === 'running').map((c) => c.info.id);
+    problems.push(...(await sweepCgroups(manager, new Set(sandboxes.map((s) => s.info.uid)), new Set(running))));
     return problems;
   }
 
@@ -221,6 +281,17 @@ export class ProcessRuntime implements Runtime {
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     await mkdir(config.logDirectory, { recursive: true });
+    const cgroups = this.opts.cgroups?.manager;
+    if (cgroups) {
+      // The pod's cgroup first, with the pod's limits, as the kubelet's pod container manager
+      // (EnsureExists) before the sandbox: its containers' cgroups go inside. Creating it again for a
+      // new sandbox of the same pod only writes the limits.
+      try {
+        await cgroups.pod(config.uid).create(podLimits(config));
+      } catch (err) {
+        throw new NodeletError('CreatePodSandboxError', `cannot create the pod's cgroup: ${errorMessage(err)}`, { cause: err });
+      }
+    }
     const id = newId();
     const sandbox: Sandbox = {
       config,
@@ -253,12 +324,22 @@ export class ProcessRuntime implements Runtime {
   }
 
   async removePodSandbox(sandboxId: string): Promise<void> {
+    const sandbox = this.sandboxes.get(sandboxId);
     await this.stopPodSandbox(sandboxId);
     for (const c of [...this.containers.values()]) {
       if (c.info.sandboxId === sandboxId) await this.removeContainer(c.info.id);
     }
     this.sandboxes.delete(sandboxId);
     await this.opts.store?.deleteSandbox(sandboxId);
+    const uid = sandbox?.info.uid;
+    const cgroups = this.opts.cgroups?.manager;
+    // Another sandbox of the same pod (a new attempt) still uses the pod's cgroup.
+    if (cgroups && uid && ![...this.sandboxes.values()].some((s) => s.info.uid === uid)) {
+      await cgroups
+        .pod(uid)
+        .remove()
+        .catch((err) => this.opts.logger.warn({ err: errorMessage(err), podUID: uid }, 'Cannot remove the pod cgroup'));
+    }
   }
 
   async listPodSandboxes(): Promise<SandboxInfo[]> {
@@ -336,8 +417,11 @@ export class ProcessRuntime implements Runtime {
     const env = this.containerEnv(c);
     const launch = c.launch;
     const sandboxed = launch?.kind === 'bwrap';
-    // bwrap and setpriv exec the command themselves: a missing one would be their exit, not a start error.
-    if (launch && launch.prefix.length > 0) {
+    const podUID = this.podUID(c);
+    const cgroup = podUID ? this.opts.cgroups?.manager?.container(podUID, containerId) : undefined;
+    // bwrap, setpriv and the cgroup wrapper exec the command themselves: a missing one would be their
+    // exit, not a start error.
+    if ((launch && launch.prefix.length > 0) || cgroup) {
       const found = await commandExists(command[0]!, {
         pathEnv: env.PATH,
         cwd: c.config.workingDir || process.cwd(),
@@ -349,7 +433,25 @@ export class ProcessRuntime implements Runtime {
         throw err;
       }
     }
-    const [file, ...argv] = [...(launch?.prefix ?? []), ...command];
+    if (cgroup) {
+      // Created, with its limits, before anything of the container runs (runc creates the cgroup
+      // before its init execs the process).
+      try {
+        await cgroup.create(containerLimits(c.config));
+      } catch (err) {
+        const e = new NodeletError('RunContainerError', `cannot create the container's cgroup: ${errorMessage(err)}`, { cause: err });
+        c.cgroup = cgroup; // removed again by finish
+        this.finish(c, 128, 'StartError', e.message);
+        throw e;
+      }
+      c.cgroup = cgroup;
+    }
+    const inner = [...(launch?.prefix ?? []), ...command];
+    // The join wrapper is the outermost layer: it writes its own pid, which in a new pid namespace
+    // (inside bwrap) would not be the host's; bwrap and all it forks then start inside the cgroup.
+    // It leaves descriptor 3 (bwrap's status) alone.
+    const [file, ...argv] = cgroup ? joinThenExecArgv(cgroup.procsFiles, inner) : inner;
+    const keepStderrHead = sandboxed || cgroup !== undefined;
 
     const child = await this.spawns.run(() =>
       spawn(file!, argv, {
@@ -369,7 +471,7 @@ export class ProcessRuntime implements Runtime {
     // Through `c.log`: once the container is removed its writer is gone and late output is dropped.
     child.stdout!.on('data', (chunk: Buffer) => c.log?.write('stdout', chunk));
     child.stderr!.on('data', (chunk: Buffer) => {
-      if (sandboxed && (c.stderrHead ?? '').length < STDERR_HEAD_BYTES) c.stderrHead = (c.stderrHead ?? '') + chunk.toString('utf8');
+      if (keepStderrHead && (c.stderrHead ?? '').length < STDERR_HEAD_BYTES) c.stderrHead = (c.stderrHead ?? '') + chunk.toString('utf8');
       c.log?.write('stderr', chunk);
     });
 
@@ -393,7 +495,7 @@ export class ProcessRuntime implements Runtime {
       const sandboxPid = await status.childPid;
       if (sandboxPid === undefined) {
         await closed;
-        const err = new NodeletError('RunContainerError', sandboxErrorMessage(c.stderrHead));
+        const err = new NodeletError('RunContainerError', setupErrorMessage(c.stderrHead));
         this.finish(c, 128, 'StartError', err.message);
         throw err;
       }
@@ -411,20 +513,37 @@ export class ProcessRuntime implements Runtime {
       killGroup(child.pid!, 'SIGKILL');
       if (sandboxed) killGroup(pid, 'SIGKILL');
     });
-    const exitedWith = (code: number | null, signal: NodeJS.Signals | null) => {
+    const exitedWith = async (code: number | null, signal: NodeJS.Signals | null) => {
       const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
-      this.finish(c, exitCode, exitCode === 0 ? 'Completed' : 'Error', '');
+      if (exitCode === JOIN_FAILED_EXIT_CODE && joinFailure(c.stderrHead)) {
+        this.finish(c, 128, 'StartError', setupErrorMessage(c.stderrHead));
+        return;
+      }
+      this.finish(c, exitCode, await this.exitReason(c, exitCode), '');
     };
     if (!status) {
       void exited.then(([code, signal]) => exitedWith(code, signal));
       return;
     }
     // Once bwrap's status is read to its end: it says whether the command was exec'd at all.
-    void Promise.all([closed, status.exitCode]).then(([[code, signal], ran]) => {
-      if (ran === undefined && signal === null) this.finish(c, 128, 'StartError', sandboxErrorMessage(c.stderrHead));
-      else exitedWith(code, signal);
+    void Promise.all([closed, status.exitCode]).then(async ([[code, signal], ran]) => {
+      if (ran === undefined && signal === null) this.finish(c, 128, 'StartError', setupErrorMessage(c.stderrHead));
+      else await exitedWith(code, signal);
       c.stderrHead = undefined;
     });
+  }
+
+  /**
+   * `OOMKilled` when the kernel's OOM killer killed a process of the container's cgroup (read before
+   * the cgroup goes, as containerd reports a TaskOOM event), else `Completed` or `Error`.
+   */
+  private async exitReason(c: Container, exitCode: number): Promise<string> {
+    const events = await c.cgroup?.oomEvents().catch((err) => {
+      this.opts.logger.warn({ err: errorMessage(err), container: c.info.id }, 'Cannot read the OOM events of a container');
+      return undefined;
+    });
+    if (events && wasOomKilled(events, exitCode)) return 'OOMKilled';
+    return exitCode === 0 ? 'Completed' : 'Error';
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
@@ -446,6 +565,7 @@ export class ProcessRuntime implements Runtime {
     if (!c) return;
     if (c.info.state === 'running') await this.stopContainer(containerId, 0);
     await this.closeLog(c);
+    await c.cgroupRemoved;
     this.containers.delete(containerId);
     await this.opts.store?.deleteContainer(containerId);
     // CRI RemoveContainer removes the container's log with it.
@@ -471,7 +591,10 @@ export class ProcessRuntime implements Runtime {
     if (c.info.state !== 'running') throw new NodeletError('ExecError', `container ${c.info.name} is not running`);
     const launch = c.launch;
     // In a sandbox: through nsenter into its namespaces, as the container's user.
-    const argv = launch ? execArgv(launch, c.info.pid!, c.config.workingDir, command, (await this.isolationTools()).nsenter) : command;
+    const inner = launch ? execArgv(launch, c.info.pid!, c.config.workingDir, command, (await this.isolationTools()).nsenter) : command;
+    // Inside the container's cgroup, as runc exec puts the process it starts: a probe's memory and CPU
+    // count against the container, and are limited with it.
+    const argv = c.cgroup && !c.cgroupRemoved ? joinThenExecArgv(c.cgroup.procsFiles, inner) : inner;
     return runBounded(argv, {
       cwd: launch?.kind === 'bwrap' ? undefined : c.config.workingDir || undefined,
       env: this.containerEnv(c),
@@ -529,8 +652,23 @@ export class ProcessRuntime implements Runtime {
     c.info.message = message;
     c.info.finishedAt = this.opts.clock.now();
     this.persist(c);
+    this.releaseCgroup(c);
     c.markExited();
     this.emit({ type: 'exited', containerId: c.info.id, sandboxId: c.info.sandboxId, podUID: this.podUID(c) });
+  }
+
+  /**
+   * Removes an exited container's cgroup, killing what is left in it: children that left the process
+   * group (setsid, a daemon) die with their container, as in a CRI runtime. In the background; a
+   * removal of the container waits for it.
+   */
+  private releaseCgroup(c: Container): void {
+    const cgroup = c.cgroup;
+    if (!cgroup || c.cgroupRemoved) return;
+    c.cgroupRemoved = cgroup.remove().then(
+      () => void (c.cgroup = undefined),
+      (err) => this.opts.logger.warn({ err: errorMessage(err), container: c.info.id }, 'Cannot remove the container cgroup'),
+    );
   }
 
   private async closeLog(c: Container): Promise<void> {
@@ -579,13 +717,21 @@ function killQuietly(pid: number): void {
   }
 }
 
-/** Why a sandbox could not be set up, in bwrap's words (its last `bwrap: …` line on stderr). */
-function sandboxErrorMessage(stderr: string | undefined): string {
-  const line = (stderr ?? '')
-    .split('\n')
-    .filter((l) => l.startsWith('bwrap: '))
-    .at(-1);
+/**
+ * Why a container could not be set up, in the wrapper's words: the cgroup join's line, else bwrap's
+ * last `bwrap: …` line on stderr.
+ */
+function setupErrorMessage(stderr: string | undefined): string {
+  const lines = (stderr ?? '').split('\n');
+  const join = joinFailure(stderr);
+  if (join) return `the container's cgroup could not be joined: ${join}`;
+  const line = lines.filter((l) => l.startsWith('bwrap: ')).at(-1);
   return line ? `the container's sandbox could not be set up: ${line}` : "the container's sandbox could not be set up";
+}
+
+/** The cgroup join wrapper's own error line, when it failed before exec'ing anything. */
+function joinFailure(stderr: string | undefined): string | undefined {
+  return (stderr ?? '').split('\n').find((l) => l.startsWith(`${JOIN_ARGV0}: cannot join cgroup`));
 }
 
 function startErrorMessage(file: string, err: NodeJS.ErrnoException): string {

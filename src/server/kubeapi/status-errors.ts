@@ -42,6 +42,14 @@ export function badRequest(message: string): StatusError {
   return status(400, 'BadRequest', message);
 }
 
+/**
+ * 401 Unauthorized, as the API server's authentication filter answers a request it cannot
+ * authenticate (no credentials, a wrong token, a client certificate it does not trust).
+ */
+export function unauthorized(): StatusError {
+  return status(401, 'Unauthorized', 'Unauthorized');
+}
+
 /** 405 MethodNotAllowed (errors.NewMethodNotSupported) with our own message: why nodelet will not write. */
 export function methodNotAllowed(message: string, details?: KubeStatus['details']): StatusError {
   return status(405, 'MethodNotAllowed', message, details);

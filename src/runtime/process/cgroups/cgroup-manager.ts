@@ -48,6 +48,12 @@ export interface CgroupManagerOptions {
   selfCgroup?: string;
   /** File access; a test imitating cgroupfs passes its own. */
   fs?: CgroupFs;
+  /**
+   * `false`: create nothing, not even the parent (whose existence is then not checked either): for a
+   * reader of the cgroups another process manages (nodelet reading usage for /stats/summary while the
+   * runtime supervisor owns them). Default true.
+   */
+  create?: boolean;
 }
 
 /** Where one cgroup lives in one hierarchy. */
@@ -128,6 +134,7 @@ export async function createCgroupManager(opts: CgroupManagerOptions = {}): Prom
   });
   const handle = (kind: CgroupKind, ...names: string[]) => new HostCgroup(fs, driver, host.hierarchies, kind, bases, names);
   const parent = handle('parent');
+  if (opts.create === false) return manager(fs, parent, handle, host);
   try {
     if (host.version === 2) {
       // Every cgroup from the hierarchy's root down to the parent itself must pass the controllers
@@ -142,6 +149,10 @@ export async function createCgroupManager(opts: CgroupManagerOptions = {}): Prom
   } catch (err) {
     throw new NodeletError('CgroupsUnavailable', `cgroups are not usable here: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  return manager(fs, parent, handle, host);
+}
+
+function manager(fs: CgroupFs, parent: Cgroup, handle: (kind: CgroupKind, ...names: string[]) => Cgroup, host: CgroupHost): CgroupManager {
   return {
     host,
     parent,

@@ -5,7 +5,7 @@
  */
 export { createCgroupManager, DEFAULT_CGROUP_PARENT, DEFAULT_REMOVE_TIMEOUT_MS } from './cgroup-manager.js';
 export type { Cgroup, CgroupManager, CgroupManagerOptions, CgroupPlacement, PodCgroupEntry } from './cgroup-manager.js';
-export { nodeCgroupFs, type CgroupFs } from './cgroup-fs.js';
+export { nodeCgroupFs, syncCgroupFs, type CgroupFs } from './cgroup-fs.js';
 export { cpuMaxLine, cpuSharesToWeight, parseCpuMax, wasOomKilled } from './conversions.js';
 export { DEFAULT_CGROUP_ROOT, detectCgroups, parseProcCgroup, type CgroupHost, type Hierarchy } from './detect.js';
 export type { CgroupKind } from './driver.js';

@@ -18,6 +18,8 @@ import type {
 } from '../../types.js';
 import { hostProcessMountProblems } from '../isolation/mounts.js';
 import type { IsolationMode, IsolationSetting } from '../isolation/tools.js';
+import { createCgroupManager, type CgroupManager } from '../cgroups/index.js';
+import { hasHardLimits, type CgroupSupport } from '../runtime-cgroups.js';
 import { SUPERVISOR_LOG, SUPERVISOR_SOCKET } from './paths.js';
 import {
   encode,
@@ -45,6 +47,11 @@ export interface SupervisedRuntimeOptions {
    * runs plain host processes.
    */
   isolation?: IsolationSetting;
+  /**
+   * `--cgroup-root`: the cgroup under which the supervisor makes its parent cgroup (`nodelet-<hash>`);
+   * '' = each hierarchy's root. Taken by a supervisor when it starts.
+   */
+  cgroupRoot?: string;
   /** How long to wait for a supervisor just started to answer (generous: a busy 2-core machine). */
   startTimeoutMs?: number;
 }
@@ -89,6 +96,12 @@ export class SupervisedRuntime implements Runtime {
   /** Why {@link isolation} is what it is (the bwrap found, or why none), for logs and messages. */
   isolationDetail = '';
   private isolationLogged = false;
+  /** What the supervisor said of its cgroups at the last handshake; undefined: it predates them. */
+  private cgroups: CgroupSupport | undefined;
+  private cgroupsLogged: string | undefined;
+  /** Pods already told (in the log) that their limits are not enforced. */
+  private readonly unenforcedLogged = new Set<string>();
+  private reader: { key: string; manager: Promise<CgroupManager | undefined> } | undefined;
   /** Set while {@link handshake} runs on a new connection. */
   private handshaking: Promise<void> | undefined;
   private closed = false;
@@ -156,6 +169,52 @@ export class SupervisedRuntime implements Runtime {
     }
     this.isolation = isolation.mode;
     this.isolationDetail = isolation.detail;
+    this.cgroups = hello.cgroups;
+    this.logCgroups(hello);
+  }
+
+  /** One line per change of what the supervisor says of cgroups (a new supervisor may say otherwise). */
+  private logCgroups(hello: Hello): void {
+    const c = hello.cgroups;
+    const line = JSON.stringify(c ?? null);
+    if (line === this.cgroupsLogged) return;
+    this.cgroupsLogged = line;
+    const restart = `it takes effect once it is restarted (kill -TERM ${hello.pid} stops its containers)`;
+    if (!c) {
+      this.opts.logger.warn({ supervisor: hello.pid }, `Resource limits are not enforced: the running runtime supervisor predates cgroups; ${restart}`);
+      return;
+    }
+    if (c.available) this.opts.logger.info({ cgroups: c.detail }, 'Resource limits: each pod and container in a cgroup of its own');
+    else this.opts.logger.warn({ reason: c.detail }, 'Resource limits are not enforced: cgroups are not usable here');
+    const wanted = this.opts.cgroupRoot ?? '';
+    if (c.cgroupRoot !== wanted) {
+      this.opts.logger.warn({ running: c.cgroupRoot, configured: wanted, supervisor: hello.pid }, `The runtime supervisor runs with another cgroupRoot; ${restart}`);
+    }
+  }
+
+  /** Whether the supervisor puts containers in cgroups, so resources are worth sending. */
+  private get cgroupsAvailable(): boolean {
+    return this.cgroups?.available === true;
+  }
+
+  /**
+   * The supervisor's cgroups opened for reading (usage for /stats/summary), or undefined when it has
+   * none. nodelet reads the files itself: the supervisor stays small and a summary costs no socket hop.
+   */
+  cgroupReader(): Promise<CgroupManager | undefined> {
+    const c = this.cgroups;
+    const key = JSON.stringify(c ?? null);
+    if (this.reader?.key !== key) {
+      const manager =
+        c?.available && c.parent
+          ? createCgroupManager({ parent: c.parent, create: false, ...(c.root ? { root: c.root } : {}) }).catch((err) => {
+              this.opts.logger.warn({ err: errorMessage(err) }, 'Cannot read the runtime cgroups: usage comes from /proc');
+              return undefined;
+            })
+          : Promise.resolve(undefined);
+      this.reader = { key, manager };
+    }
+    return this.reader.manager;
   }
 
   /** The isolation to ask of this supervisor; throws IsolationUnavailable when `bwrap` was asked and cannot be had. */
@@ -181,7 +240,8 @@ export class SupervisedRuntime implements Runtime {
   }
 
   version = () => this.call('version') as Promise<{ runtimeName: string; runtimeVersion: string }>;
-  runPodSandbox = (config: PodSandboxConfig) => this.call('runPodSandbox', processSandboxConfig(config, !this.legacyIsolation)) as Promise<string>;
+  runPodSandbox = (config: PodSandboxConfig) =>
+    this.call('runPodSandbox', processSandboxConfig(config, !this.legacyIsolation, this.cgroupsAvailable)) as Promise<string>;
   stopPodSandbox = (id: string) => this.call('stopPodSandbox', id) as Promise<void>;
   removePodSandbox = (id: string) => this.call('removePodSandbox', id) as Promise<void>;
   listPodSandboxes = () => this.call('listPodSandboxes') as Promise<SandboxInfo[]>;
@@ -203,8 +263,24 @@ export class SupervisedRuntime implements Runtime {
       const problem = legacySupervisorProblem(config, this.hello?.pid ?? 0);
       if (problem) throw new NodeletError('CreateContainerConfigError', problem);
     }
-    return (await this.call('createContainer', sandboxId, processContainerConfig(config, !this.legacyIsolation))) as string;
+    if (!this.cgroupsAvailable && hasHardLimits(config.resources)) this.logUnenforced(config);
+    return (await this.call('createContainer', sandboxId, processContainerConfig(config, !this.legacyIsolation, this.cgroupsAvailable))) as string;
   };
+  /**
+   * Limits that cannot be enforced do not stop a pod (the kubelet runs it too where it cannot enforce
+   * them), but the log says so, once per pod.
+   */
+  private logUnenforced(config: ContainerConfig): void {
+    const uid = config.labels['io.kubernetes.pod.uid'] ?? '';
+    if (this.unenforcedLogged.has(uid)) return;
+    // Bounded: a node that churns through pods must not grow this forever.
+    if (this.unenforcedLogged.size >= 4096) this.unenforcedLogged.clear();
+    this.unenforcedLogged.add(uid);
+    const pod = `${config.labels['io.kubernetes.pod.namespace'] ?? ''}/${config.labels['io.kubernetes.pod.name'] ?? ''}`;
+    const why = this.cgroups ? this.cgroups.detail : `the running runtime supervisor (pid ${this.hello?.pid}) predates cgroups`;
+    this.opts.logger.warn({ pod, podUID: uid, container: config.name, reason: why }, 'CPU and memory limits of this pod are not enforced');
+  }
+
   startContainer = (id: string) => this.call('startContainer', id) as Promise<void>;
   stopContainer = (id: string, timeoutSeconds: number) => this.call('stopContainer', id, timeoutSeconds) as Promise<void>;
   removeContainer = (id: string) => this.call('removeContainer', id) as Promise<void>;
@@ -248,6 +324,7 @@ export class SupervisedRuntime implements Runtime {
           `--state-dir=${this.opts.stateDir}`,
           `--log-max-size=${this.opts.logs.maxSizeBytes}`,
           `--log-max-files=${this.opts.logs.maxFiles}`,
+          `--cgroup-root=${this.opts.cgroupRoot ?? ''}`,
         ],
         // Its own session: a signal to nodelet's process group (Ctrl-C, a kill of the group) spares it.
         // cwd '/': a daemon must not keep a directory busy. Under tsx the loader is found from the cwd.
@@ -348,26 +425,37 @@ function tryConnect(socketPath: string): Promise<Socket | undefined> {
 
 /**
  * What the process runtime uses of a sandbox config: host processes get no DNS or ports of their own,
- * so those are not sent (nor checkpointed) for every pod; of the Linux settings only the namespaces
- * (hostPID, hostIPC), for a supervisor that sandboxes.
+ * so those are not sent (nor checkpointed) for every pod; of the Linux settings the namespaces
+ * (hostPID, hostIPC), for a supervisor that sandboxes, and the pod cgroup's limits, for one with cgroups.
  */
-function processSandboxConfig(c: PodSandboxConfig, isolation: boolean): PodSandboxConfig {
+function processSandboxConfig(c: PodSandboxConfig, isolation: boolean, cgroups: boolean): PodSandboxConfig {
   const { dnsConfig: _dns, portMappings: _ports, linux, ...used } = c;
   if (!isolation || !linux) return used;
-  return { ...used, linux: { namespaces: linux.namespaces, supplementalGroups: [], privileged: linux.privileged, sysctls: {} } };
+  return {
+    ...used,
+    linux: {
+      namespaces: linux.namespaces,
+      supplementalGroups: [],
+      privileged: linux.privileged,
+      sysctls: {},
+      ...(cgroups && linux.resources ? { resources: linux.resources } : {}),
+    },
+  };
 }
 
 /**
  * What the process runtime uses of a container config: mounts and the security context (without the
- * /proc paths a sandbox does not mask) for a supervisor that knows them; cgroup limits and stdin are the CRI's.
+ * /proc paths a sandbox does not mask) for a supervisor that knows them, resources for one with
+ * cgroups; stdin and tty are the CRI's.
  */
-function processContainerConfig(c: ContainerConfig, isolation: boolean): ContainerConfig {
-  const { mounts, resources: _r, security, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
+function processContainerConfig(c: ContainerConfig, isolation: boolean, cgroups: boolean): ContainerConfig {
+  const { mounts, resources, security, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
   if (!isolation) return used;
   return {
     ...used,
     ...(mounts && mounts.length > 0 ? { mounts } : {}),
     ...(security ? { security: { ...security, maskedPaths: [], readonlyPaths: [] } } : {}),
+    ...(cgroups && resources ? { resources } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import { realClock } from '../../../util/clock.js';
 import { createLogger } from '../../../util/log.js';
 import { CheckpointStore } from '../checkpoint-store.js';
 import { createProcessRuntime } from '../process-runtime.js';
+import { openRuntimeCgroups } from '../runtime-cgroups.js';
 import type { LogSettings } from './protocol.js';
 import { serveRuntime, type RuntimeServer } from './server.js';
 import { SUPERVISOR_PID_FILE, SUPERVISOR_SOCKET } from './paths.js';
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
       'state-dir': { type: 'string' },
       'log-max-size': { type: 'string', default: String(10 * 1024 * 1024) },
       'log-max-files': { type: 'string', default: '5' },
+      // The kubelet's --cgroup-root: the parent cgroup of this runtime goes under it.
+      'cgroup-root': { type: 'string', default: '' },
     },
   });
   const stateDir = values['state-dir'];
@@ -51,6 +54,8 @@ async function main(): Promise<number> {
   let settings: LogSettings = { maxSizeBytes: Number(values['log-max-size']), maxFiles: Number(values['log-max-files']) };
   const lastLogError = new Map<string, number>();
   let server: RuntimeServer | undefined;
+  // Once, at start: without usable cgroups containers run without limits, and the start-up line says why.
+  const cgroups = await openRuntimeCgroups({ stateDir, cgroupRoot: values['cgroup-root'] ?? '' });
   const runtime = createProcessRuntime({
     clock: realClock,
     logger,
@@ -59,6 +64,7 @@ async function main(): Promise<number> {
     rotator: rotatorFor(settings),
     store: new CheckpointStore(stateDir),
     ownerTag: path.resolve(stateDir),
+    cgroups,
     onLogError: (containerId, podUID, err) => {
       // Once a minute per container: a full disk must not also flood the supervisor's own log.
       const now = Date.now();
@@ -80,6 +86,8 @@ async function main(): Promise<number> {
       logger.info({}, 'Stopping every container');
       await runtime.stopEverything(STOP_GRACE_SECONDS);
     }
+    // Nothing runs any more: no cgroup of ours is left behind (a next supervisor makes the pods' again).
+    if (stopContainers || runtime.isEmpty()) await runtime.removeCgroups();
     await runtime.close();
     server?.close();
     process.exit(0);
@@ -119,7 +127,7 @@ async function main(): Promise<number> {
   process.on('SIGHUP', () => undefined);
   // Every container's output runs through this process: one bad request must not take them all down.
   process.on('uncaughtException', (err) => logger.error({ err: errorMessage(err), stack: err.stack }, 'Uncaught exception in the supervisor'));
-  logger.info({ pid: process.pid, stateDir }, 'Runtime supervisor listening');
+  logger.info({ pid: process.pid, stateDir, cgroups: cgroups.support.detail }, cgroups.manager ? 'Runtime supervisor listening' : 'Runtime supervisor listening, without cgroups: resource limits are not enforced');
   return -1;
 }
 

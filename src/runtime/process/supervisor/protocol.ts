@@ -6,6 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ContainerEvent } from '../../types.js';
 import type { IsolationMode, IsolationSupport } from '../isolation/tools.js';
+import type { CgroupSupport } from '../runtime-cgroups.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -62,6 +63,12 @@ export interface Hello {
    * plain host process, so the client must not rely on it for either.
    */
   isolation?: IsolationSupport;
+  /**
+   * Added within protocol 1: whether this supervisor puts pods and containers in cgroups (limits,
+   * `OOMKilled`, usage), and where. A supervisor without it predates cgroups: the client does not
+   * send it resources, and limits are not enforced until it is restarted.
+   */
+  cgroups?: CgroupSupport;
 }
 
 /** Log rotation settings sent with `configure` (the KubeletConfiguration's containerLog*). */

@@ -71,6 +71,7 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
           startedAt: hooks.startedAt,
           recovery: hooks.recovery(),
           isolation: await runtime.isolationSupport(),
+          cgroups: runtime.cgroupSupport(),
         } satisfies Hello;
       case 'configure': {
         const settings = req.params[0] as ConfigureSettings;
