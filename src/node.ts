@@ -6,6 +6,7 @@ import { formatOrigin, toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig, NodeletConfig } from './config/types.js';
 import { parseResolvConf } from './container/dns-config.js';
 import { createEventRecorder } from './events/recorder.js';
+import { removePodLogs } from './logs/index.js';
 import { createProbeManager } from './prober/index.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.js';
 import { errorMessage, NodeletError } from './errors.js';
@@ -96,6 +97,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     node,
     volumes: createVolumeManager(config.rootDir, node),
     podLogsDir: config.podLogsDir,
+    removePodLogs: (namespace, name, uid) => removePodLogs(config.podLogsDir, namespace, name, uid),
     maxPods: config.maxPods,
     syncFrequencyMs: config.syncFrequencyMs,
     backoffInitialMs: config.crashLoopBackOffInitialMs,

@@ -4,7 +4,6 @@ import { containerConfig, sandboxConfig, type NodeFacts } from '../container/con
 import { runAsNonRootViolation } from '../container/security-context.js';
 import { errorMessage, NodeletError } from '../errors.js';
 import type { EventRecorder, PodEvent } from '../events/recorder.js';
-import { removePodLogs } from '../logs/index.js';
 import { runLifecycleHandler, type ProbeManager, type UnhealthyEvent } from '../prober/index.js';
 import type { ContainerInfo, ImageInfo, ImageService, PodSandboxConfig, Runtime } from '../runtime/types.js';
 import { computePhase, computePodStatus } from '../status/pod-status.js';
@@ -29,6 +28,11 @@ export interface WorkerDeps {
   node: NodeFacts;
   podLogsDir: string;
   volumes: VolumeManager;
+  /**
+   * Removes a stopped pod's log directory (logs/paths.ts removePodLogs). Absent: kept, as unit tests
+   * want (they settle by turning the event loop, which disk I/O would outlast).
+   */
+  removePodLogs?: (namespace: string, name: string, uid: string) => Promise<void>;
   events: EventRecorder;
   probes: ProbeManager;
   /** Called after each sync with how long it took, for metrics. */
@@ -650,7 +654,7 @@ export class PodWorker {
     // Removing a container takes its log file; the pod's log directory goes with the pod (the
     // kubelet's evictPodLogsDirectories), or every edit of a manifest would leave one behind.
     const meta = this.pod.metadata!;
-    await removePodLogs(this.deps.podLogsDir, meta.namespace!, meta.name!, this.uid).catch((err: unknown) =>
+    await this.deps.removePodLogs?.(meta.namespace!, meta.name!, this.uid).catch((err: unknown) =>
       this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod log directory'),
     );
     this.deps.backoff.forgetPrefix(`${this.uid}/`);
