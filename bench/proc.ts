@@ -79,7 +79,8 @@ export class ProcScanner {
       next.add(pid);
       // An empty cmdline at the first scan is a kernel thread (or a zombie): it never execs, and reading it
       // again at every scan would only make each scan slower.
-      if ((cmdline === '' && !this.first) || this.isPreExec(cmdline)) {
+      // So is the cgroup join wrapper (`sh -c … nodelet-cgroup-join …`): it execs the container (or bwrap) in place.
+      if ((cmdline === '' && !this.first) || this.isPreExec(cmdline) || cmdline.includes('\0nodelet-cgroup-join\0')) {
         pending.set(pid, undefined);
         continue;
       }
