@@ -77,6 +77,8 @@ interface ListScope {
   dirProblem?: NodeletError;
   /** The static pod directory, audited already. */
   auditedDir?: AuditedDir;
+  /** Its entries that are regular files, not symlinks. */
+  plain?: ReadonlySet<string>;
 }
 
 /**
@@ -169,6 +171,8 @@ class FileSourceImpl implements FileSource {
     const root = this.opts.path;
     const st = await stat(root).catch(() => undefined);
     let names: string[] = [];
+    // Regular files (not symlinks) of the directory: an unchanged one need not be audited again.
+    let plain = new Set<string>();
     let dir: string;
     if (!st) {
       // A missing path is not an error (the kubelet's file source says so too): nothing runs until it appears.
@@ -178,10 +182,12 @@ class FileSourceImpl implements FileSource {
     } else if (st.isDirectory()) {
       this.missingReported = false;
       dir = root;
-      names = await readdir(root).catch((err) => {
+      const entries = await readdir(root, { withFileTypes: true }).catch((err) => {
         this.opts.logger.error({ path: root, err: errorMessage(err) }, 'Cannot read static pod directory');
-        return [] as string[];
+        return [];
       });
+      names = entries.map((e) => e.name);
+      plain = new Set(entries.filter((e) => e.isFile()).map((e) => path.join(root, e.name)));
     } else {
       this.missingReported = false;
       dir = path.dirname(root);
@@ -190,7 +196,7 @@ class FileSourceImpl implements FileSource {
     // A single file is watched through its directory: editors replace files by rename.
     await this.ensureWatch(st?.isDirectory() ? root : dir);
     await this.ensureParentWatch(root);
-    const scope = st?.isDirectory() ? await this.auditDir(root) : {};
+    const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain } : {};
 
     const wanted = new Set<string>();
     for (const name of names.sort()) {
@@ -261,8 +267,13 @@ class FileSourceImpl implements FileSource {
       return;
     }
     const stamp = stampOf(st);
-    // Audited at every re-list, changed or not: a directory or a symlink target on the way may have changed.
-    const insecure = scope.dirProblem ?? (this.opts.audit ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
+    // A regular file whose stamp (mode and owner included) has not changed since it passed is still
+    // fine, its directory having just been audited; a symlink is audited at every re-list, as a
+    // directory or a target on its way may have changed. At 1,000 files that saves 1,000 lstat calls
+    // per watch event.
+    const unchangedPlain = scope.auditedDir !== undefined && scope.plain?.has(file) === true && stamp === entry.stamp;
+    const insecure =
+      scope.dirProblem ?? (this.opts.audit && !unchangedPlain ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
     if (insecure) {
       this.refuse(file, entry, insecure, scope.dirProblem ? 'dir' : 'file');
       return;
