@@ -4,7 +4,10 @@
 // status below 500 without a stack trace, and never the contents of a marker file placed beside the
 // log directory; afterwards the server still answers and holds no stream slot.
 //
-// Runs: NODELET_HTTP_FUZZ_RUNS (default 500, for CI); the full run is 10,000 (npm run test:fuzz:http).
+// Both ports: the read-only one, and the authenticated one over TLS (requests mostly with the right
+// token, some with a wrong one or none), where /run and /runningpods/ are served too.
+//
+// Runs: NODELET_HTTP_FUZZ_RUNS per port (default 500, for CI); the full run is 10,000 (npm run test:fuzz:http).
 // NODELET_HTTP_FUZZ_SEED replays a reported failure.
 
 import assert from 'node:assert/strict';
@@ -14,7 +17,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ContainerView } from '../status/types.js';
-import { FakeView, rawRequest, snapshot, startTestServers, waitFor } from './testing.js';
+import type { ExecResult } from '../runtime/types.js';
+import { FakeView, rawRequest, snapshot, startTestServers, TEST_TOKEN, waitFor } from './testing.js';
 
 const numRuns = Number(process.env.NODELET_HTTP_FUZZ_RUNS ?? 500);
 // Chosen here rather than by fast-check, so that it is printed even when a run goes wrong outside a property.
@@ -26,7 +30,7 @@ const STACK = /\n\s+at .+:\d+:\d+|node:internal|\.[jt]s:\d+:\d+/;
 const ROUTE_PIECES = [
   'api', 'apis', 'v1', 'namespaces', 'default', 'kube-system', 'pods', 'a-n1', 'log', 'events', 'watch',
   'containerLogs', 'main', 'healthz', 'ping', 'syncloop', 'runtime', 'metrics', 'configz', 'stats',
-  'summary', 'version', 'openapi', 'v3', 'exec', 'attach', 'portforward', 'runningpods',
+  'summary', 'version', 'openapi', 'v3', 'exec', 'attach', 'portforward', 'runningpods', 'run', 'uid-a',
 ];
 const HOSTILE_PIECES = [
   '..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '%2e', '%2f', '%2F', '..%2f..%2f', '%5c', '%5C', '\\', '..\\..',
@@ -41,6 +45,7 @@ const ROUTES = [
   '/api/v1/pods', '/api/v1/namespaces/default/pods', '/api/v1/namespaces/default/pods/a-n1',
   '/api/v1/namespaces/default/pods/a-n1/log', '/api/v1/namespaces/kube-system/pods/b-n1', '/api/v1/events',
   '/api/v1/namespaces/default/events', '/api/v1/watch/pods', '/api/v1/watch/namespaces/default/pods',
+  '/runningpods/', '/run/default/a-n1/main', '/run/default/a-n1/uid-a/main',
 ].map((r) => r.split('/').filter(Boolean));
 
 function pathArb(dirPieces: string[]): fc.Arbitrary<string> {
@@ -150,50 +155,73 @@ function requestBytes(method: string, target: string, headers: Array<[string, st
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${payload}`, 'utf8');
 }
 
-test('random requests never crash the server, never get a 5xx or a stack, never read outside the log directory', { timeout: 3_600_000 }, async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-fuzz-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const logDir = path.join(dir, 'pods', 'default_a-n1_uid-a', 'main');
-  await mkdir(logDir, { recursive: true });
-  const logPath = path.join(logDir, '0.log');
-  await writeFile(logPath, '2024-05-01T11:00:00.000000000Z stdout F hello from main\n');
-  const marker = `MARKER-${Math.random().toString(16).slice(2)}-outside-the-log-dir`;
-  const markerPath = path.join(dir, 'marker.txt');
-  await writeFile(markerPath, `${marker}\n`);
+/** A runtime for /run and /runningpods/: every command succeeds and says what it ran. */
+const fakeRuntime = {
+  execSync: async (_id: string, cmd: string[]): Promise<ExecResult> => ({ exitCode: 0, stdout: `ran ${cmd.join(' ').slice(0, 64)}\n`, stderr: '', timedOut: false }),
+  listPodSandboxes: async () => [],
+  listContainers: async () => [],
+};
 
-  const main: ContainerView = {
-    name: 'main',
-    init: false,
-    restartCount: 0,
-    current: { id: 'c1', sandboxId: 's1', name: 'main', attempt: 0, state: 'running', image: 'x', createdAt: 1, startedAt: 1, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath },
-  };
-  const view = new FakeView();
-  view.snapshots = [snapshot('a', { containers: [main] }), snapshot('b', { namespace: 'kube-system' })];
-  const { port, streams } = await startTestServers(t, view);
+const authArb = fc.constantFrom<Array<[string, string]>>(
+  [['Authorization', `Bearer ${TEST_TOKEN}`]],
+  [['Authorization', `Bearer ${TEST_TOKEN}`]],
+  [['Authorization', `Bearer ${TEST_TOKEN}`]],
+  [['Authorization', 'Bearer wrong']],
+  [['Authorization', `Basic ${Buffer.from('alice:x').toString('base64')}`]],
+  [],
+);
 
-  // Pieces of the way from the log file to the marker, so that traversal attempts can aim.
-  const dirPieces = [...path.relative('/', markerPath).split(path.sep), '..%2f'.repeat(8) + path.relative('/', markerPath).split(path.sep).join('%2f')];
+for (const secure of [false, true]) {
+  const port = secure ? 'the authenticated port (TLS, tokens)' : 'the read-only port';
+  test(`random requests to ${port} never crash the server, never get a 5xx or a stack, never read outside the log directory`, { timeout: 3_600_000 }, async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-fuzz-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const logDir = path.join(dir, 'pods', 'default_a-n1_uid-a', 'main');
+    await mkdir(logDir, { recursive: true });
+    const logPath = path.join(logDir, '0.log');
+    await writeFile(logPath, '2024-05-01T11:00:00.000000000Z stdout F hello from main\n');
+    const marker = `MARKER-${Math.random().toString(16).slice(2)}-outside-the-log-dir`;
+    const markerPath = path.join(dir, 'marker.txt');
+    await writeFile(markerPath, `${marker}\n`);
 
-  t.diagnostic(`seed ${seed} (NODELET_HTTP_FUZZ_SEED replays it), ${numRuns} runs`);
-  const seen = new Map<number, number>();
-  await fc.assert(
-    fc.asyncProperty(methodArb, pathArb(dirPieces), queryArb, fc.array(headerArb, { maxLength: 4 }), bodyArb, async (method, p, q, headers, body) => {
-      const r = await rawRequest(port, requestBytes(method, `${p}${q}`, headers, body), { streamQuietMs: 500 });
-      seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
-      const what = `${method} ${p}${q}`.slice(0, 300);
-      assert.ok(r.status >= 100 && r.status <= 599, `${what}: no valid HTTP status (${JSON.stringify(r.body.slice(0, 200))})`);
-      assert.ok(r.status < 500, `${what}: ${r.status} ${r.body.slice(0, 300)}`);
-      assert.ok(!STACK.test(r.body), `${what}: a stack trace or source location in ${r.body.slice(0, 300)}`);
-      assert.ok(!r.body.includes(marker), `${what}: the marker file's contents`);
-    }),
-    { numRuns, seed, includeErrorInReport: true, endOnFailure: true },
-  );
-  t.diagnostic(`statuses: ${JSON.stringify(Object.fromEntries([...seen].sort((a, b) => a[0] - b[0])))}`);
+    const main: ContainerView = {
+      name: 'main',
+      init: false,
+      restartCount: 0,
+      current: { id: 'c1', sandboxId: 's1', name: 'main', attempt: 0, state: 'running', image: 'x', createdAt: 1, startedAt: 1, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath },
+    };
+    const view = new FakeView();
+    view.snapshots = [snapshot('a', { containers: [main] }), snapshot('b', { namespace: 'kube-system' })];
+    const servers = await startTestServers(t, view, {}, secure ? { runtime: fakeRuntime } : undefined);
+    const { streams } = servers;
+    const port = secure ? servers.securePort! : servers.port;
+    const send = (bytes: string | Buffer, opts: { streamQuietMs?: number } = {}) => rawRequest(port, bytes, { ...opts, tls: secure });
+    const auth = secure ? `Authorization: Bearer ${TEST_TOKEN}\r\n` : '';
 
-  // Still serving, and every stream the fuzz opened was given back.
-  const health = await rawRequest(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  assert.equal(health.status, 200);
-  await waitFor('every stream slot to be given back', () => streams.open === 0);
-  const log = await rawRequest(port, 'GET /containerLogs/default/a-n1/main HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  assert.match(log.body, /hello from main/, 'the log is readable, so a leak of file contents would have been seen');
-});
+    // Pieces of the way from the log file to the marker, so that traversal attempts can aim.
+    const dirPieces = [...path.relative('/', markerPath).split(path.sep), '..%2f'.repeat(8) + path.relative('/', markerPath).split(path.sep).join('%2f')];
+
+    t.diagnostic(`seed ${seed} (NODELET_HTTP_FUZZ_SEED replays it), ${numRuns} runs`);
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(methodArb, pathArb(dirPieces), queryArb, fc.array(headerArb, { maxLength: 4 }), bodyArb, authArb, async (method, p, q, headers, body, credentials) => {
+        const r = await send(requestBytes(method, `${p}${q}`, [...(secure ? credentials : []), ...headers], body), { streamQuietMs: 500 });
+        seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+        const what = `${method} ${p}${q}`.slice(0, 300);
+        assert.ok(r.status >= 100 && r.status <= 599, `${what}: no valid HTTP status (${JSON.stringify(r.body.slice(0, 200))})`);
+        assert.ok(r.status < 500, `${what}: ${r.status} ${r.body.slice(0, 300)}`);
+        assert.ok(!STACK.test(r.body), `${what}: a stack trace or source location in ${r.body.slice(0, 300)}`);
+        assert.ok(!r.body.includes(marker), `${what}: the marker file's contents`);
+      }),
+      { numRuns, seed, includeErrorInReport: true, endOnFailure: true },
+    );
+    t.diagnostic(`statuses: ${JSON.stringify(Object.fromEntries([...seen].sort((a, b) => a[0] - b[0])))}`);
+
+    // Still serving, and every stream the fuzz opened was given back.
+    const health = await send(`GET /healthz HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`);
+    assert.equal(health.status, 200);
+    await waitFor('every stream slot to be given back', () => streams.open === 0);
+    const log = await send(`GET /containerLogs/default/a-n1/main HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`);
+    assert.match(log.body, /hello from main/, 'the log is readable, so a leak of file contents would have been seen');
+  });
+}

@@ -1,10 +1,11 @@
 // Test seam for server/: a NodeView over hand-made pods, a snapshot builder, and the real servers
 // started in-process with a raw HTTP client to talk to them.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import type { Pod, PodStatus } from '../api/types.js';
 import type { NodeletConfig } from '../config/types.js';
 import type { PodEvent } from '../events/recorder.js';
@@ -12,6 +13,9 @@ import type { WorkerSnapshot } from '../podworkers/pod-workers.js';
 import { createNodeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { ContainerView } from '../status/types.js';
 import { silentLogger } from '../util/log.js';
+import type { CommandRunner } from './run-in-container.js';
+import type { RunningPodsSource } from './running-pods.js';
+import { prepareSecurePort } from './secure-port.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import { createKubeApi } from './kubeapi/routes.js';
 import type { NodeView } from './node-view.js';
@@ -78,6 +82,8 @@ export function withPhase(s: WorkerSnapshot, phase: PodStatus['phase']): WorkerS
 export interface TestServers {
   /** `127.0.0.1` port of the read-only server. */
   port: number;
+  /** `127.0.0.1` port of the authenticated (TLS) server, when asked for; it accepts {@link TEST_TOKEN}. */
+  securePort?: number;
   /** The agent socket. */
   socketPath: string;
   /** The temp directory holding the root dir (removed after the test). */
@@ -95,6 +101,7 @@ export async function startTestServers(
   t: { after: (fn: () => void | Promise<void>) => void },
   view: FakeView,
   limits: Partial<HttpLimits> = {},
+  secure?: { runtime: CommandRunner & RunningPodsSource },
 ): Promise<TestServers> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-'));
   let started: Servers | undefined;
@@ -106,16 +113,35 @@ export async function startTestServers(
   const kubeApi = createKubeApi(view, { watchPollMs: 20, streams });
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    view.config = { ...view.config, rootDir: path.join(dir, 'root'), address: '127.0.0.1', readOnlyPort: port };
+    const securePort = secure ? await freePort() : 0;
+    const tokenFile = path.join(dir, 'tokens.csv');
+    if (secure) await writeFile(tokenFile, `${TEST_TOKEN},alice,1001,"admins"\n`);
+    view.config = {
+      ...view.config,
+      rootDir: path.join(dir, 'root'),
+      address: '127.0.0.1',
+      readOnlyPort: port,
+      ...(secure ? { port: securePort, tlsCertFile: '', tlsPrivateKeyFile: '', tlsMinVersion: 'VersionTLS12', clientCAFile: '', anonymousAuth: false, tokenAuthFile: tokenFile } : {}),
+    };
     try {
-      started = await startServers(view, silentLogger(), { metrics: createNodeletMetrics({ processMetrics: false }), kubeApi, limits, streams });
-      return { port, socketPath: started.socketPath, dir, streams, servers: started };
+      const securePrepared = secure ? await prepareSecurePort(view.config, new Date()) : undefined;
+      started = await startServers(view, silentLogger(), {
+        metrics: createNodeletMetrics({ processMetrics: false }),
+        kubeApi,
+        limits,
+        streams,
+        ...(secure ? { runtime: secure.runtime, secure: securePrepared } : {}),
+      });
+      return { port, ...(secure ? { securePort } : {}), socketPath: started.socketPath, dir, streams, servers: started };
     } catch (err) {
       // Another process took the port between the probe and the listen: take another one.
       if (attempt >= 5) throw err;
     }
   }
 }
+
+/** The bearer token the authenticated server of {@link startTestServers} accepts. */
+export const TEST_TOKEN = 'test-token-0123456789';
 
 /** A TCP port free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
@@ -143,9 +169,10 @@ export interface RawResponse {
  * closes. A streaming (chunked) answer is read until its first body bytes, or until it has been quiet
  * for `streamQuietMs` after its headers: enough to see what it starts with.
  */
-export function rawRequest(port: number, request: string | Buffer, opts: { streamQuietMs?: number; deadlineMs?: number } = {}): Promise<RawResponse> {
+export function rawRequest(port: number, request: string | Buffer, opts: { streamQuietMs?: number; deadlineMs?: number; tls?: boolean } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1');
+    // The authenticated port's certificate is the self-signed one of the test: not verified here.
+    const sock = opts.tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let quiet: NodeJS.Timeout | undefined;
     const deadline = setTimeout(() => finish(new Error(`no complete answer within ${opts.deadlineMs ?? 30_000} ms`)), opts.deadlineMs ?? 30_000);
