@@ -51,6 +51,7 @@ export class PodWorker {
   private sandboxId: string | undefined;
   /** The sandbox's attempt: a pod whose sandbox died gets a new one with the next attempt number. */
   private sandboxAttempt = 0;
+  private builtSandboxConfig: { pod: Pod; attempt: number; config: PodSandboxConfig } | undefined;
   /** The runtime said the sandbox changed: check it on the next sync. */
   private checkSandbox = false;
   /** The pod's own IP when its sandbox has one (CRI pod network); else the node's. */
@@ -339,8 +340,16 @@ export class PodWorker {
     if (phase === 'Succeeded' || phase === 'Failed') await this.finishPod(phase);
   }
 
+  /**
+   * The sandbox config of the current pod and attempt, built once: each container start needs its log
+   * directory, and building it serialises the whole pod.
+   */
   private sandboxConfig(): PodSandboxConfig {
-    return sandboxConfig(this.pod, this.deps.podLogsDir, this.sandboxAttempt, this.deps.node);
+    const built = this.builtSandboxConfig;
+    if (built?.pod === this.pod && built.attempt === this.sandboxAttempt) return built.config;
+    const config = sandboxConfig(this.pod, this.deps.podLogsDir, this.sandboxAttempt, this.deps.node);
+    this.builtSandboxConfig = { pod: this.pod, attempt: this.sandboxAttempt, config };
+    return config;
   }
 
   private async createSandbox(): Promise<void> {
