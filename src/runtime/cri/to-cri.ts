@@ -1,14 +1,10 @@
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { ContainerConfig, NamespaceMode, PodSandboxConfig } from '../types.js';
 import type * as cri from './api-types.js';
 
 /** Label on every sandbox and container nodelet creates: which nodelet (root dir) owns it. */
 export const OWNER_LABEL = 'nodelet.io/owner';
-/** The owner label value of the nodelet with this root dir (a short hash of its absolute path). */
-export function ownerOf(rootDir: string): string {
-  return createHash('sha256').update(path.resolve(rootDir)).digest('hex').slice(0, 16);
-}
+/** The owner label value of the nodelet with a root dir: {@link ownerOf} of it. */
+export { ownerOf } from '../owner.js';
 
 /** Sandbox annotation holding the pod's log directory, which ListPodSandbox does not return. */
 export const LOG_DIRECTORY_ANNOTATION = 'nodelet.io/log-directory';

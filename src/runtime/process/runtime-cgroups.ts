@@ -4,9 +4,9 @@
 // pkg/kubelet/cm/pod_container_manager_linux.go (pod cgroups: EnsureExists, Destroy, and
 // GetAllPodsFromCgroups for the orphans cleanupOrphanedPodCgroups removes); the container side is runc's.
 
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
+import { ownerOf } from '../owner.js';
 import type { ContainerConfig, PodSandboxConfig } from '../types.js';
 import { createCgroupManager, syncCgroupFs, type CgroupLimits, type CgroupManager } from './cgroups/index.js';
 
@@ -37,12 +37,11 @@ export interface RuntimeCgroups {
 /**
  * The parent cgroup of the process runtime whose state is in `stateDir`: `<cgroupRoot>/nodelet-<hash>`,
  * the hash a short one of the state directory's absolute path, as the CRI runtime's owner label
- * hashes the root dir (cri/to-cri.ts ownerOf): two nodelets on one host (tests, a node and a sandbox)
+ * hashes the root dir (runtime/owner.ts ownerOf): two nodelets on one host (tests, a node and a sandbox)
  * never share or sweep each other's cgroups.
  */
 export function runtimeCgroupParent(stateDir: string, cgroupRoot = ''): string {
-  const hash = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 16);
-  return path.posix.join('/', cgroupRoot, `nodelet-${hash}`);
+  return path.posix.join('/', cgroupRoot, `nodelet-${ownerOf(stateDir)}`);
 }
 
 /**
