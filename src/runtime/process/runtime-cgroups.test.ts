@@ -127,15 +127,20 @@ describe('containers in cgroups (this host’s real cgroups)', () => {
     const cg = m.container('p1', id);
     assert.deepEqual(await cg.readLimits().then((l) => [l.cpuQuota, l.memoryLimitBytes]), [10_000, 64 * MiB]);
     const { pid, logPath } = (await rt.containerStatus(id))!;
-    // The wrapper (the container's pid, before it execs the command) joins right after the spawn.
-    while (!(await cg.pids()).includes(pid!)) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(await cg.pids(), [pid]);
     // The command's own first look at /proc/self/cgroup, logged: already inside.
     const key = m.host.version === 2 ? '' : m.host.hierarchies[0]!.controllers[0]!;
     let logged = '';
-    while (!logged.includes('0::')) logged = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    // The log is written by this process (the runtime runs in it): wait without blocking its event loop.
+    while (!logged.includes('0::')) {
+      logged = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+      if (!logged.includes('0::')) await new Promise((r) => setTimeout(r, 10));
+    }
     const first = parseProcCgroup(logged.split('\n').map((l) => l.replace(/^\S+ stdout F /, '')).join('\n'));
     assert.equal(first.get(key), cg.placements[0]!.path);
+    // The wrapper (the container's pid, before it execs the command) joined right after the spawn;
+    // once `cat` (a child, in the cgroup too while it runs) is done, the container's pid is all there is.
+    while (!(await cg.pids()).includes(pid!) || (await cg.pids()).length > 1) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(await cg.pids(), [pid]);
     const exec = await rt.execSync(id, ['cat', '/proc/self/cgroup'], 5);
     assert.equal(parseProcCgroup(exec.stdout).get(key), cg.placements[0]!.path);
 
