@@ -273,7 +273,7 @@ class FileSourceImpl implements FileSource {
     // per watch event.
     const unchangedPlain = scope.auditedDir !== undefined && scope.plain?.has(file) === true && stamp === entry.stamp;
     const insecure =
-      scope.dirProblem ?? (this.opts.audit && !unchangedPlain ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
+      scope.dirProblem ?? (this.opts.audit && auditActive(this.opts.audit) && !unchangedPlain ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
     if (insecure) {
       this.refuse(file, entry, insecure, scope.dirProblem ? 'dir' : 'file');
       return;

@@ -29,6 +29,8 @@ export async function mountMemoryMedium(volume: string, dir: string, sizeLimit: 
 
 /** Unmounts every mount below `dir` (deepest first), so that removing it removes only our files. */
 export async function unmountAllUnder(dir: string): Promise<void> {
+  // Only root mounts (mountMemoryMedium): without it there is nothing to look for.
+  if (process.getuid?.() !== 0) return;
   const points = (await mountPointsUnder(dir)).sort((a, b) => b.length - a.length);
   for (const p of points) await run('umount', [p]).catch(() => run('umount', ['-l', p]));
 }

@@ -139,11 +139,6 @@ export class ProcessRuntime implements Runtime {
     this.isolation = mode;
   }
 
-  /** The isolation containers created now get. */
-  isolationMode(): IsolationMode {
-    return this.isolation;
-  }
-
   /** Whether containers get cgroups here, and why not (for hello and the start-up line). */
   cgroupSupport(): CgroupSupport {
     return this.opts.cgroups?.support ?? { available: false, detail: 'cgroups are not in use', cgroupRoot: '' };
