@@ -2,7 +2,7 @@
 // started in-process with a raw HTTP client to talk to them.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -13,6 +13,7 @@ import type { WorkerSnapshot } from '../podworkers/pod-workers.js';
 import { createNodeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { ContainerView } from '../status/types.js';
 import { silentLogger } from '../util/log.js';
+import { freePort } from '../prober/testing.js';
 import type { CommandRunner } from './run-in-container.js';
 import type { RunningPodsSource } from './running-pods.js';
 import { prepareSecurePort } from './secure-port.js';
@@ -143,17 +144,8 @@ export async function startTestServers(
 /** The bearer token the authenticated server of {@link startTestServers} accepts. */
 export const TEST_TOKEN = 'test-token-0123456789';
 
-/** A TCP port free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 a moment ago (the prober tests' helper). */
+export { freePort };
 
 /** What {@link rawRequest} saw. */
 export interface RawResponse {

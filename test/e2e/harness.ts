@@ -4,8 +4,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,17 +34,8 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeo
   }
 }
 
-/** A port nobody listens on right now: bound on 0 by the kernel, then released. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A port nobody listens on right now (the prober tests' helper). */
+export { freePort } from '../../src/prober/testing.js';
 
 let seq = 0;
 /** A number no other test uses, for `sleep <n>` markers found with pgrep. */
