@@ -119,10 +119,18 @@ describe('a sandboxed container', { skip }, () => {
     const id = await start(sb, 'exec sleep 1000');
     const { pid } = (await runtime.containerStatus(id))!;
     // bwrap's init (pid 1 inside) leads the group; the command is its child, in that group.
-    const [command] = await waitFor('the command to run', () => (childrenOf(pid!).length > 0 ? childrenOf(pid!) : undefined));
+    // The child is sh until it execs sleep: wait for the exec, not just the fork.
+    const command = await waitFor('the command to exec sleep', () =>
+      childrenOf(pid!).find((child) => {
+        try {
+          return readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep\0');
+        } catch {
+          return false;
+        }
+      }),
+    );
     const stat = readFileSync(`/proc/${command}/stat`, 'utf8');
     assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]), pid);
-    assert.match(readFileSync(`/proc/${command}/cmdline`, 'utf8'), /^sleep\0/);
     process.kill(pid!, 'SIGKILL');
     assert.equal((await exited(id)).exitCode, 137);
   });
