@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -18,7 +18,7 @@ spec:
 `;
 
 /** A file source over a fresh 0755 directory, with its snapshots and log lines; re-lists only when told. */
-function setup(audit: ManifestAuditPolicy | undefined) {
+function setup(audit: ManifestAuditPolicy | undefined, resyncMs = 20_000) {
   const root = mkdtempSync(path.join(tmpdir(), 'nodelet-file-source-'));
   const dir = path.join(root, 'manifests');
   mkdirSync(dir);
@@ -28,7 +28,7 @@ function setup(audit: ManifestAuditPolicy | undefined) {
   // Far ahead of every file's mtime: files are judged at once, not left to settle.
   const clock = new FakeClock(Date.now() + 3_600_000);
   let current: Pod[] = [];
-  const source = createFileSource({ path: dir, nodeName: 'n1', clock, logger, resyncMs: 20_000, onSnapshot: (pods) => (current = pods), audit });
+  const source = createFileSource({ path: dir, nodeName: 'n1', clock, logger, resyncMs, onSnapshot: (pods) => (current = pods), audit });
   const write = (name: string, content: string, mode = 0o644) => {
     const tmp = path.join(root, `${name}.tmp`);
     writeFileSync(tmp, content);
@@ -37,6 +37,7 @@ function setup(audit: ManifestAuditPolicy | undefined) {
   };
   return {
     dir,
+    clock,
     source,
     logs,
     write,
@@ -127,5 +128,44 @@ describe('file source audit', () => {
       assert.deepEqual(t.pods(), ['web-n1:sleep 1']);
       t.cleanup();
     }
+  });
+});
+
+describe('file source watch', () => {
+  let cleanup: () => void = () => undefined;
+  afterEach(() => cleanup());
+
+  it('reads again only the file a watch event names; the next full re-list reads the rest', async () => {
+    // No periodic re-list within the test, however long the event takes to come.
+    const t = setup(undefined, 24 * 3_600_000);
+    cleanup = t.cleanup;
+    t.write('a.yaml', pod('a'));
+    t.write('b.yaml', pod('b'));
+    await t.source.start();
+    assert.deepEqual(t.pods(), ['a-n1:sleep 1', 'b-n1:sleep 1']);
+    // A write through a hard link outside the directory changes b.yaml without an event in it (inotify
+    // reports a change through the name it was made by): only a full re-list can see it.
+    const outside = path.join(path.dirname(t.dir), 'b-link.yaml');
+    linkSync(path.join(t.dir, 'b.yaml'), outside);
+    writeFileSync(outside, pod('b', 'sleep 2'));
+    t.write('a.yaml', pod('a', 'sleep 2'));
+    const deadline = Date.now() + 30_000;
+    while (t.pods()[0] !== 'a-n1:sleep 2') {
+      assert.ok(Date.now() < deadline, `no pass after the event: ${t.pods().join(' ')}`);
+      t.clock.advance(20); // the debounce runs on the injected clock
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(t.pods(), ['a-n1:sleep 2', 'b-n1:sleep 1']);
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['a-n1:sleep 2', 'b-n1:sleep 2']);
+
+    // A removal named by an event drops the file's pod without a full re-list.
+    rmSync(path.join(t.dir, 'a.yaml'));
+    while (t.pods().length !== 1) {
+      assert.ok(Date.now() < deadline, `no pass after the removal: ${t.pods().join(' ')}`);
+      t.clock.advance(20);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(t.pods(), ['b-n1:sleep 2']);
   });
 });

@@ -66,6 +66,10 @@ interface FileEntry {
 /** The stamp of a file refused by the audit: matches no real stamp, so the file is read once it is fixed. */
 const INSECURE_STAMP = 'insecure';
 
+function isManifestName(name: string): boolean {
+  return MANIFEST_EXTENSIONS.includes(path.extname(name).toLowerCase());
+}
+
 /** What a re-list compares to decide whether to read a file again; mode and owner for the audit. */
 function stampOf(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}`;
@@ -102,6 +106,12 @@ class FileSourceImpl implements FileSource {
   private settleTimer: TimerHandle | undefined;
   private listing: Promise<void> | undefined;
   private again = false;
+  /** A pass must list the whole directory (start, resync timer, an event we cannot pin on one file). */
+  private fullPending = true;
+  /** Manifest files named by watch events (or waiting to settle) since the last pass: only these need a look. */
+  private readonly dirty = new Set<string>();
+  /** What the last full listing found of the directory, reused by passes over named files only. */
+  private lastScope: ListScope = {};
   private lastEmitted: string | undefined;
   private stopped = false;
   private readonly debounceMs: number;
@@ -136,8 +146,17 @@ class FileSourceImpl implements FileSource {
       .map(([file, e]) => ({ file, pod: e.pod, error: e.error }));
   }
 
-  /** Re-lists now; concurrent calls coalesce into one more pass. */
+  /** Re-lists the whole directory now; concurrent calls coalesce into one more pass. */
   resync(): Promise<void> {
+    this.fullPending = true;
+    return this.pass();
+  }
+
+  /**
+   * Runs a pass now, or once more after the one running: a full listing when one is pending, else a
+   * look at the files named since the last pass. Concurrent calls coalesce.
+   */
+  private pass(): Promise<void> {
     if (this.listing) {
       this.again = true;
       return this.listing;
@@ -146,7 +165,15 @@ class FileSourceImpl implements FileSource {
       try {
         do {
           this.again = false;
-          await this.relist();
+          if (this.fullPending) {
+            this.fullPending = false;
+            this.dirty.clear();
+            await this.relist();
+          } else if (this.dirty.size > 0) {
+            const files = [...this.dirty];
+            this.dirty.clear();
+            await this.relistSome(files);
+          }
         } while (this.again && !this.stopped);
       } finally {
         this.listing = undefined;
@@ -162,9 +189,21 @@ class FileSourceImpl implements FileSource {
     }, this.opts.resyncMs);
   }
 
-  private onWatchEvent = (): void => {
+  /**
+   * inotify names the entry that changed: a manifest file named by the event is all a pass needs to
+   * read again (at 1,000 files an edit is then one stat, not 1,000). Anything else (no name, a hidden
+   * entry such as the `..data` of a ConfigMap-style swap, another extension, a single-file path) gets
+   * a full listing, and the periodic re-list repairs whatever a watch missed.
+   */
+  private onWatchEvent = (_event?: string, name?: string | Buffer | null): void => {
+    const dirMode = this.lastScope.plain !== undefined;
+    if (dirMode && typeof name === 'string' && !name.startsWith('.') && !name.includes('/') && isManifestName(name)) {
+      this.dirty.add(path.join(this.opts.path, name));
+    } else {
+      this.fullPending = true;
+    }
     this.debounce?.cancel();
-    this.debounce = this.opts.clock.setTimeout(() => void this.resync(), this.debounceMs);
+    this.debounce = this.opts.clock.setTimeout(() => void this.pass(), this.debounceMs);
   };
 
   private async relist(): Promise<void> {
@@ -197,12 +236,13 @@ class FileSourceImpl implements FileSource {
     await this.ensureWatch(st?.isDirectory() ? root : dir);
     await this.ensureParentWatch(root);
     const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain } : {};
+    this.lastScope = scope;
 
     const wanted = new Set<string>();
     for (const name of names.sort()) {
       if (name.startsWith('.')) continue; // hidden files (and the ..data of a ConfigMap-style swap)
       const file = path.join(dir, name);
-      if (!MANIFEST_EXTENSIONS.includes(path.extname(name).toLowerCase())) {
+      if (!isManifestName(name)) {
         if (!this.ignoredReported.has(file)) {
           const fst = await stat(file).catch(() => undefined);
           // Subdirectories are not read, as the kubelet's; only files are worth a word.
@@ -228,6 +268,21 @@ class FileSourceImpl implements FileSource {
       if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);
     }
     for (const file of [...this.ignoredReported]) if (!names.includes(path.basename(file))) this.ignoredReported.delete(file);
+    this.emit();
+  }
+
+  /**
+   * Looks again at the named files of the directory only (they were named by watch events or are
+   * waiting to settle): each is read if it changed, dropped if it is gone. The directory is audited
+   * again, as at every listing; the named files are audited whatever their stamp.
+   */
+  private async relistSome(files: string[]): Promise<void> {
+    const root = this.opts.path;
+    const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set() };
+    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f, scope)));
+    }
+    for (const file of files) if (this.files.get(file)?.stamp === '') this.files.delete(file);
     this.emit();
   }
 
@@ -282,7 +337,7 @@ class FileSourceImpl implements FileSource {
     const age = this.opts.clock.now() - st.mtimeMs;
     if (age < this.settleMs) {
       // Possibly still being written: judge it once it has been quiet for settleMs.
-      this.settleIn(this.settleMs - age + 1);
+      this.settleIn(file, this.settleMs - age + 1);
       return;
     }
     if (st.size > MAX_MANIFEST_BYTES) {
@@ -299,7 +354,7 @@ class FileSourceImpl implements FileSource {
     }
     const after = await stat(file).catch(() => undefined);
     if (!after || stampOf(after) !== stamp) {
-      this.settleIn(this.settleMs); // changed while we read it
+      this.settleIn(file, this.settleMs); // changed while we read it
       return;
     }
     entry.stamp = stamp;
@@ -357,11 +412,13 @@ class FileSourceImpl implements FileSource {
     this.opts.logger.error(fields, entry.pod ? 'Insecure manifest, keeping the last good pod' : 'Insecure manifest, no pod started');
   }
 
-  private settleIn(ms: number): void {
+  /** Looks at `file` again in `ms` (with any other file waiting by then). */
+  private settleIn(file: string, ms: number): void {
+    this.dirty.add(file);
     if (this.settleTimer) return;
     this.settleTimer = this.opts.clock.setTimeout(() => {
       this.settleTimer = undefined;
-      void this.resync();
+      void this.pass();
     }, ms);
   }
 
