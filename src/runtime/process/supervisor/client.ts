@@ -22,8 +22,8 @@ import { createCgroupManager, type CgroupManager } from '../cgroups/index.js';
 import { hasHardLimits, type CgroupSupport } from '../runtime-cgroups.js';
 import { SUPERVISOR_LOG, SUPERVISOR_SOCKET } from './paths.js';
 import {
-  encode,
   jsonLines,
+  messageWriter,
   PROTOCOL_VERSION,
   type ConfigureSettings,
   type Hello,
@@ -83,6 +83,8 @@ export async function connectProcessRuntime(opts: SupervisedRuntimeOptions): Pro
 export class SupervisedRuntime implements Runtime {
   readonly name = 'process';
   private socket: Socket | undefined;
+  /** Writes to {@link socket}, batched per event-loop turn. */
+  private send: ((msg: Request) => void) | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
@@ -338,6 +340,7 @@ export class SupervisedRuntime implements Runtime {
 
   private attach(socket: Socket): void {
     this.socket = socket;
+    this.send = messageWriter(socket);
     socket.on(
       'data',
       jsonLines(
@@ -402,12 +405,12 @@ export class SupervisedRuntime implements Runtime {
     // Nothing but the handshake reaches a supervisor before it is configured: a container created by a
     // worker during a reconnection would not get the isolation asked for.
     if (this.handshaking && method !== 'hello' && method !== 'configure') return this.handshaking.then(() => this.call(method, ...params));
-    const socket = this.socket;
-    if (!socket) return Promise.reject(new NodeletError('RuntimeUnavailable', 'the runtime supervisor is not connected'));
+    const send = this.socket && this.send;
+    if (!send) return Promise.reject(new NodeletError('RuntimeUnavailable', 'the runtime supervisor is not connected'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      socket.write(encode({ id, method, params }));
+      send({ id, method, params });
     });
   }
 }

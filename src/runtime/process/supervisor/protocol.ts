@@ -3,6 +3,7 @@
  * Requests carry an id and get exactly one response; notices (container events, log errors) are
  * pushed to every client. Kept small and stable: a running supervisor outlives nodelet upgrades.
  */
+import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { ContainerEvent } from '../../types.js';
 import type { IsolationMode, IsolationSupport } from '../isolation/tools.js';
@@ -111,4 +112,22 @@ export function jsonLines(onMessage: (msg: unknown) => void, onBadLine: (line: s
 
 export function encode(msg: Request | Response | Notice): string {
   return `${JSON.stringify(msg)}\n`;
+}
+
+/**
+ * Sends messages on `socket`, those of one event-loop turn in one write. Why: a resync of 1,000 pods
+ * asks 1,000 statuses in one turn, and a write per message cost a syscall and a wake-up of the peer
+ * each (a tenth of a millisecond apiece, the largest part of nodelet's idle CPU at 1,000 pods).
+ */
+export function messageWriter(socket: Writable & { destroyed: boolean }): (msg: Request | Response | Notice) => void {
+  let queued: string[] = [];
+  return (msg) => {
+    queued.push(encode(msg));
+    if (queued.length > 1) return;
+    setImmediate(() => {
+      const out = queued.join('');
+      queued = [];
+      if (!socket.destroyed) socket.write(out);
+    });
+  };
 }

@@ -4,7 +4,7 @@ import { errorMessage, NodeletError } from '../../../errors.js';
 import { listen, tryAbstractLock } from '../../../util/abstract-lock.js';
 import type { Logger } from '../../../util/log.js';
 import type { ProcessRuntime } from '../process-runtime.js';
-import { encode, jsonLines, PROTOCOL_VERSION, RUNTIME_METHODS, type ConfigureSettings, type Hello, type LogSettings, type Notice, type Request } from './protocol.js';
+import { jsonLines, messageWriter, PROTOCOL_VERSION, RUNTIME_METHODS, type ConfigureSettings, type Hello, type LogSettings, type Notice, type Request, type Response } from './protocol.js';
 
 /** What the supervisor's main hands the server besides the runtime. */
 export interface SupervisorHooks {
@@ -31,27 +31,27 @@ export interface RuntimeServer {
  * `SupervisorRunning` when another live supervisor already serves this socket.
  */
 export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, logger: Logger, hooks: SupervisorHooks): Promise<RuntimeServer> {
-  const clients = new Set<Socket>();
+  // Each client's writer: answers and notices of one event-loop turn go out in one write.
+  const clients = new Map<Socket, (msg: Response | Notice) => void>();
   const broadcast = (n: Notice) => {
-    const line = encode(n);
-    for (const s of clients) s.write(line);
+    for (const send of clients.values()) send(n);
   };
   runtime.onContainerEvent((event) => broadcast({ notice: 'container', event }));
   const server = createServer((socket) => {
-    clients.add(socket);
+    clients.set(socket, messageWriter(socket));
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => undefined);
     socket.on(
       'data',
       jsonLines(
-        (msg) => void answer(msg as Request, socket),
+        (msg) => void answer(msg as Request, clients.get(socket)!),
         (line) => logger.warn({ line }, 'Ignoring a request that is not JSON'),
       ),
     );
   });
   const runtimeMethods = new Set<string>(RUNTIME_METHODS);
 
-  async function answer(req: Request, socket: Socket): Promise<void> {
+  async function answer(req: Request, send: (msg: Response) => void): Promise<void> {
     let reply;
     try {
       await hooks.ready;
@@ -59,7 +59,7 @@ export async function serveRuntime(runtime: ProcessRuntime, socketPath: string, 
     } catch (err) {
       reply = { id: req.id, error: { code: err instanceof NodeletError ? err.code : 'RuntimeError', message: errorMessage(err) } };
     }
-    if (!socket.destroyed) socket.write(encode(reply));
+    send(reply);
   }
 
   async function dispatch(req: Request): Promise<unknown> {
