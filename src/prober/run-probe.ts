@@ -4,13 +4,13 @@
  * retried up to 3 times, as the kubelet does.
  */
 import type { Container, Pod } from '../api/types.js';
-import type { Probe } from 'kubernetes-types/core/v1.js';
+import type { HTTPGetAction, Probe } from 'kubernetes-types/core/v1.js';
 import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime/types.js';
 import { execProbe, expandProbeCommand } from './exec-probe.js';
 import { formatPod } from './go-format.js';
 import { grpcProbe } from './grpc-probe.js';
-import { buildHttpGetRequest } from './http-get.js';
+import { buildHttpGetRequest, type HttpGetRequest } from './http-get.js';
 import { httpProbe } from './http-probe.js';
 import { resolveContainerPort } from './probe-spec.js';
 import { tcpProbe } from './tcp-probe.js';
@@ -39,6 +39,19 @@ export async function runProbe(probe: Probe, target: ProbeTarget, timeoutSeconds
   return outcome;
 }
 
+/**
+ * The request of an httpGet probe, built once per action and pod IP: a probe every second for the
+ * container's life would otherwise parse the same URL and headers every time.
+ */
+const builtRequests = new WeakMap<HTTPGetAction, { podIP: string; container: Container; req: HttpGetRequest }>();
+function httpRequestOf(action: HTTPGetAction, t: ProbeTarget): HttpGetRequest {
+  const built = builtRequests.get(action);
+  if (built && built.podIP === t.podIP && built.container === t.container) return built.req;
+  const req = buildHttpGetRequest(action, t.container, t.podIP, 'probe');
+  builtRequests.set(action, { podIP: t.podIP, container: t.container, req });
+  return req;
+}
+
 async function runOnce(probe: Probe, t: ProbeTarget, timeoutSeconds: number, signal?: AbortSignal): Promise<ProbeOutcome> {
   const timeoutMs = timeoutSeconds * 1000;
   try {
@@ -46,7 +59,7 @@ async function runOnce(probe: Probe, t: ProbeTarget, timeoutSeconds: number, sig
       return await execProbe(t.runtime, t.containerId, expandProbeCommand(probe.exec.command ?? [], t.container), timeoutSeconds);
     }
     if (probe.httpGet) {
-      return await httpProbe(buildHttpGetRequest(probe.httpGet, t.container, t.podIP, 'probe'), timeoutMs, signal);
+      return await httpProbe(httpRequestOf(probe.httpGet, t), timeoutMs, signal);
     }
     if (probe.tcpSocket) {
       const port = resolveContainerPort(probe.tcpSocket.port, t.container);
