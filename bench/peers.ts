@@ -306,3 +306,71 @@ function clkTck(): number {
   }
   return clk;
 }
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * The probe floor, run with `node --max-semi-space-size=1 -e SCRIPT PORT N` (nodelet's own V8 flag):
+ * N httpGet probes a second against the bench's server, each started on its own 1 s timer spread over
+ * the second as nodelet spreads its probe workers, each a new connection (no keep-alive, as the
+ * kubelet's) writing the kubelet's request and reading the response to its end, then closed. Nothing
+ * else: no status, no events, no metrics. What any Node process pays for the same probes.
+ */
+const PROBE_FLOOR_SCRIPT = `
+const net = require('node:net');
+const port = Number(process.argv[1]);
+const n = Number(process.argv[2]);
+const head = 'GET / HTTP/1.1\\r\\nHost: 127.0.0.1:' + port + '\\r\\nUser-Agent: kube-probe/1.30\\r\\nAccept: */*\\r\\nConnection: close\\r\\n\\r\\n';
+let ok = 0, failed = 0;
+function probe() {
+  const s = net.connect({ host: '127.0.0.1', port });
+  let got = '';
+  s.once('connect', () => s.write(head, 'latin1'));
+  s.on('data', (d) => { got += d.toString('latin1'); });
+  s.once('end', () => { if (got.startsWith('HTTP/1.1 200')) ok++; else failed++; s.destroy(); });
+  s.once('error', () => { failed++; s.destroy(); });
+}
+for (let i = 0; i < n; i++) setTimeout(() => { probe(); setInterval(probe, 1000); }, (1000 * i) / n);
+setInterval(() => process.stdout.write(JSON.stringify({ ok, failed }) + '\\n'), 1000);
+`;
+
+/** One window of the probe floor: its CPU (% of one core) and how many probes it made a second. */
+export interface ProbeFloorRun {
+  cpuPct: number;
+  probesPerS: number;
+  failed: number;
+}
+
+/** Runs the probe floor for `windowMs` against the server on 127.0.0.1:`port`, after a 3 s warm-up. */
+export async function probeFloor(port: number, n: number, windowMs: number, deadline: Deadline, clkTck: number): Promise<ProbeFloorRun> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', PROBE_FLOOR_SCRIPT, String(port), String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  live.daemons.add(child);
+  try {
+    let last = { ok: 0, failed: 0 };
+    child.stdout!.on('data', (d: Buffer) => {
+      const lines = d.toString('utf8').trim().split('\n');
+      try {
+        last = JSON.parse(lines.at(-1)!) as typeof last;
+      } catch {
+        // a line cut in two: the next one will do
+      }
+    });
+    await delay(3_000);
+    const c0 = readCpuTicks(child.pid!);
+    const ok0 = last.ok;
+    const failed0 = last.failed;
+    const w0 = performance.now();
+    while (performance.now() - w0 < windowMs) {
+      deadline.check();
+      if (child.exitCode !== null) throw new Error(`the probe floor exited (code ${child.exitCode})`);
+      await delay(Math.min(1_000, windowMs - (performance.now() - w0)));
+    }
+    const c1 = readCpuTicks(child.pid!);
+    const seconds = (performance.now() - w0) / 1000;
+    if (c0 === undefined || c1 === undefined) throw new Error('the probe floor disappeared during the window');
+    return { cpuPct: ((c1 - c0) / clkTck / seconds) * 100, probesPerS: (last.ok - ok0) / seconds, failed: last.failed - failed0 };
+  } finally {
+    child.kill('SIGKILL');
+    await stopTracked();
+  }
+}

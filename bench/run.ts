@@ -25,7 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchAgent, GRACE_SECONDS, newMarker, ROOT } from './agent.js';
 import { criBudgetMs, criMethod, runCriScenario, stopCri, type CriSeries } from './cri.js';
-import { PEER_LABEL, PEER_NAMES, peerUnavailable, peerVersion, runPeer, stopPeersNow, type PeerName, type PeerRun } from './peers.js';
+import { PEER_LABEL, PEER_NAMES, peerUnavailable, peerVersion, probeFloor, runPeer, stopPeersNow, type PeerName, type PeerRun } from './peers.js';
 import { renderSvg, type Curve } from './plot.js';
 import { ProcScanner, readCmdline, readCpuTicks, readMemory, readRssBytes, sleepCmdline } from './proc.js';
 import { describeMachine, loadAverage, markdown, resultsTable, type Row } from './report.js';
@@ -902,6 +902,16 @@ async function probeLoad(): Promise<void> {
     progress(`   CPU ${fmtPct(pct)} at ${rate.toFixed(0)} probes/s`);
     for (const name of names) a.removeManifest(name);
     await waitForPods(0, 120_000);
+
+    progress(`   the probe floor: a bare Node loop making the same ${n} probes/s`);
+    const floor = await probeFloor(port, n, PLAN.probeWindowMs, deadline, CLK_TCK);
+    rows.push({
+      scenario: '5',
+      figure: `The same probes from a bare Node loop (the floor: a connection, the request, the response, nothing else) (nodelet / it)`,
+      result: `${fmtPct(floor.cpuPct)} (${(pct / floor.cpuPct).toFixed(2)}) at ${floor.probesPerS.toFixed(0)} probes/s`,
+    });
+    if (floor.failed > 0) notes.push(`Probe floor: ${floor.failed} of its probes failed during the window.`);
+    progress(`   floor CPU ${fmtPct(floor.cpuPct)} at ${floor.probesPerS.toFixed(0)} probes/s (nodelet / floor ${(pct / floor.cpuPct).toFixed(2)})`);
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
   }
@@ -918,7 +928,7 @@ const METHOD = [
   `/metrics (scenarios 1 and 2): nodelet's kubelet_pod_start_duration_seconds histogram is read on the agent socket (GET /metrics) before and after the pods of a scenario start; the mean of those pods is the difference of \`_sum\` over the difference of \`_count\` (the buckets are seconds wide, too coarse for a percentile). The bench's mean is over the same pods, each from the rename (scenario 2: the first rename) to its process seen. The two do not time quite the same span: the metric starts once nodelet has read the manifest (a file is read once it is 40 ms old, 15 ms after the last watch event), which makes the bench's mean longer, and ends when the runtime's start call has returned, after the exec the bench sees, which makes the metric's longer when nodelet is busy. They agree when they are within ${METRIC_GAP_MAX_MS} ms or ${METRIC_GAP_MAX_FRACTION * 100} % of each other.`,
   `Scenario 3: VmRSS from /proc/<pid>/status sampled every second over the window (max and mean), CPU from utime+stime of /proc/<pid>/stat at both ends of the window (USER_HZ ${CLK_TCK}), as a percentage of one core. Nothing talks to nodelet during the window. "Idle with N pods": the pods of scenario 2's drop of N (N from ${IDLE_MIN_PODS} up), the window starting 5 s after they were seen running and listed Running by /pods; with 0 pods, 3 s after scenario 1.`,
   'Scenario 4: each trial is a new pod (the first restart of a container has no backoff); 300 ms after its container is running the bench SIGKILLs the `sleep` and measures until a new process with the same cmdline appears.',
-  `Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over a ${fmtSeconds(PLAN.probeWindowMs)} window, 5 s after all are Running and listed by /pods.`,
+  `Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over a ${fmtSeconds(PLAN.probeWindowMs)} window, 5 s after all are Running and listed by /pods. The floor, once the pods are gone: a bare Node process (\`node --max-semi-space-size=1\`, nodelet's V8 flag) makes the same N probes a second against the same server, each on its own 1 s timer spread over the second, each a new connection writing the kubelet's request (\`User-Agent: kube-probe/1.30\`, \`Accept: */*\`) and reading the response to its end, and nothing else; its CPU over a window as long, after 3 s of warm-up. A new connection per probe is the kubelet's way (no keep-alive): the connect, the write and the close are kernel work that any prober pays.`,
   ...(runs('6') ? [criMethod(CRI_OPTS)] : []),
   `Scenario 7: with the N pods of scenario 2 running (after the idle window of scenario 3 at that size), one manifest is rewritten with a new \`sleep\` number (written into the staging dir, renamed over the old file); the clock starts before the rename and stops when the new process is seen (/proc scanned every ${POLL_FAST_MS} ms, every 2 ms above 100 pods); the bench also notes when the old process is gone (a static pod edit is a new pod, which starts once the old one has stopped). Each trial edits another pod, spread over the set, ${TRIAL_GAP_MS} ms apart; the target is on the max at 1,000 pods.`,
   `Scenario 8 (peers, same N as scenario 2, after scenario 5, with nodelet idle and no pod): N \`sleep <unique number>\` processes, seen running the same way. Plain spawn loop, the physical floor: a Node process (\`node -e\`, already started and loaded) spawns them in a loop with \`child_process.spawn\` (detached, no stdio) when the bench says go; the clock starts at the go. supervisord (Debian's, only where installed: \`npm run bench:peers-setup\`; the bench installs nothing): a generated config with N \`[program:x]\` sections (\`command=sleep <number>\`, autostart, \`startsecs=0\`, no restart, stderr into the stdout log file, as nodelet keeps one log per container), \`supervisord -n -c <conf>\`; the clock starts at its spawn, so its start (Python, ~1 s before the first program) is included. Each is killed by pid afterwards. The ratios are nodelet's scenario 2 figure over the peer's; the target is on the spawn loop at 1,000.`,
