@@ -30,6 +30,7 @@ import { processAuditPolicy } from './sources/manifest-audit.js';
 import { joinCluster } from './cluster/index.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
+import { applyOwnOomScoreAdj } from './util/oom-score-adj.js';
 import { createVolumeManager } from './volumes/volume-manager.js';
 
 /** What the process environment gives the node: the only place `process.env` is read is the CLI. */
@@ -62,6 +63,8 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   // Before the runtime starts: a certificate, CA or token file that cannot be read stops start-up here.
   const securePort = await prepareSecurePort(config, new Date(clock.now()));
 
+  // Before the runtime: a runtime supervisor started now inherits it. Containers get their own.
+  applyOwnOomScoreAdj(config.oomScoreAdj, logger);
   const { runtime, health: runtimeHealth, onLogError, ready: runtimeReady, cgroups } = await openRuntime(config, env);
   const backoffFile = path.join(config.rootDir, 'checkpoints', 'backoff.json');
   const savedBackoff = await readCheckpoint<Record<string, BackoffEntry>>(backoffFile, 1);
@@ -77,6 +80,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     nodeName: config.nodeName,
     hostIP,
     podIP: hostIP,
+    // One value for the Node's capacity and the OOM scores computed from it (the kubelet's machineInfo).
     memoryCapacityBytes: totalmem(),
     cpuCFSQuota: config.cpuCFSQuota,
     // The kubelet's --resolv-conf default: what pods get under dnsPolicy Default (and ClusterFirst, with no cluster DNS).
@@ -206,6 +210,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
           nodeName: config.nodeName,
           hostIP,
           maxPods: config.maxPods,
+          memoryCapacityBytes: node.memoryCapacityBytes,
           containerRuntimeVersion: await runtimeVersion(runtime),
           rootDir: config.rootDir,
           port: config.port,

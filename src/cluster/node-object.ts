@@ -1,5 +1,5 @@
 import { readFileSync, statfsSync } from 'node:fs';
-import { arch, cpus, release, totalmem } from 'node:os';
+import { arch, cpus, release } from 'node:os';
 import { versionInfo } from '../server/kubeapi/version.js';
 
 /** What the Node object is built from: the node's facts, gathered once by the caller. */
@@ -7,6 +7,8 @@ export interface NodeFacts {
   nodeName: string;
   hostIP: string;
   maxPods: number;
+  /** The node's memory in bytes: capacity.memory, and what containers' OOM scores are computed from. */
+  memoryCapacityBytes: number;
   /** `containerd://1.6.20` or `process://<nodelet version>` (nodeInfo.containerRuntimeVersion). */
   containerRuntimeVersion: string;
   rootDir: string;
@@ -58,7 +60,7 @@ export function initialNode(f: NodeFacts): Record<string, unknown> {
 export function nodeStatus(f: NodeFacts, conditions: NodeCondition[]): Record<string, unknown> {
   const capacity = {
     cpu: String(cpus().length),
-    memory: `${Math.floor(totalmem() / 1024)}Ki`,
+    memory: `${Math.floor(f.memoryCapacityBytes / 1024)}Ki`,
     pods: String(f.maxPods),
     'ephemeral-storage': `${Math.floor(diskBytes(f.rootDir) / 1024)}Ki`,
   };

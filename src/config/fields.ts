@@ -99,6 +99,8 @@ export const FIELDS: { readonly [K in keyof NodeletConfig]: FieldSpec<K> } = {
   // Where the process runtime's cgroups go; the CRI runtime places its containers itself.
   cgroupRoot: { name: 'cgroupRoot', file: 'cgroupRoot', default: '', kind: cgroupPathKind },
   cpuCFSQuota: { name: 'cpuCFSQuota', file: 'cpuCFSQuota', default: true, kind: boolKind },
+  // The kubelet's range check (validation.go): the kernel's own bounds.
+  oomScoreAdj: { name: 'oomScoreAdj', file: 'oomScoreAdj', default: -999, kind: intKind(-1000, 1000) },
 };
 
 /** The keys of NodeletConfig in display order. */

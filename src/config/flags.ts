@@ -150,6 +150,11 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     field: 'cpuCFSQuota',
     help: 'Enforce CPU limits with CFS quotas; --cpu-cfs-quota=false leaves CPU limits unenforced (requests still set shares)',
   },
+  {
+    name: 'oom-score-adj',
+    field: 'oomScoreAdj',
+    help: "oom_score_adj of nodelet's own process and of the runtime supervisor it starts, in [-1000, 1000]; containers get theirs from their QoS class",
+  },
   { name: 'v', field: 'verbosity', help: 'Log verbosity (-v=2: debug, -v=4: trace)' },
   { name: 'logging-format', field: 'loggingFormat', help: 'Log format: text or json' },
   {

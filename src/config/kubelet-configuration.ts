@@ -47,5 +47,7 @@ export function toKubeletConfiguration(config: NodeletConfig): Record<string, un
   if (config.cgroupRoot !== '') out.cgroupRoot = config.cgroupRoot;
   // A defaulted *bool in v1beta1 (true): always written.
   out.cpuCFSQuota = config.cpuCFSQuota;
+  // A defaulted *int32 in v1beta1 (-999): always written.
+  out.oomScoreAdj = config.oomScoreAdj;
   return out;
 }

@@ -22,7 +22,6 @@ export const IGNORED_FILE_FIELDS: ReadonlySet<string> = new Set([
   'enableContentionProfiling',
   'healthzPort',
   'healthzBindAddress',
-  'oomScoreAdj',
   'clusterDomain',
   'clusterDNS',
   'streamingConnectionIdleTimeout',

@@ -41,7 +41,7 @@ const WHY = {
   logging: 'nodelet logs with its own settings (only -v and --logging-format apply)',
   cadvisor: 'cAdvisor flag removed from the kubelet',
   gc: 'nodelet keeps only the last terminated instance of each container',
-  process: 'nodelet does not tune its own process (OOM score, open files, lock file)',
+  process: 'nodelet does not raise its open-file limit or take a lock file',
   version: 'use `nodelet --version`',
   other: 'not used by nodelet',
 } as const;
@@ -179,7 +179,6 @@ export const IGNORED_KUBELET_FLAGS: ReadonlyMap<string, IgnoredFlag> = new Map<s
   ['experimental-check-node-capabilities-before-mount', bool(WHY.volumes)],
   // The kubelet process itself.
   ['max-open-files', value(WHY.process)],
-  ['oom-score-adj', value(WHY.process)],
   ['lock-file', value(WHY.process)],
   ['exit-on-lock-contention', bool(WHY.process)],
   ['boot-id-file', value(WHY.other)],

@@ -81,6 +81,7 @@ describe('loadConfig defaults', () => {
       processIsolation: 'auto',
       cgroupRoot: '',
       cpuCFSQuota: true,
+      oomScoreAdj: -999,
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -143,6 +144,7 @@ describe('loadConfig flags', () => {
         '--process-isolation=none',
         '--cgroup-root=/nodelet.slice/',
         '--cpu-cfs-quota=false',
+        '--oom-score-adj=-500',
       ],
       fakeEnv(),
     );
@@ -181,6 +183,7 @@ describe('loadConfig flags', () => {
       processIsolation: 'none',
       cgroupRoot: '/nodelet.slice',
       cpuCFSQuota: false,
+      oomScoreAdj: -500,
     });
     assert.deepEqual(origins.staticPodPath, { source: 'flag', detail: '--pod-manifest-path' });
     assert.deepEqual(origins.verbosity, { source: 'flag', detail: '-v' });
@@ -231,6 +234,7 @@ describe('loadConfig flags', () => {
     [['--read-only-port', '-1'], '--read-only-port: invalid value "-1": must be between 0 and 65535'],
     [['--logging-format=xml'], '--logging-format: invalid value "xml": must be text or json'],
     [['-v=-1'], '-v: invalid value "-1": must not be negative'],
+    [['--oom-score-adj=-1001'], '--oom-score-adj: invalid value "-1001": must be between -1000 and 1000'],
     [['--address=localhost'], '--address: invalid IP address "localhost"'],
     [['--manifest-url=ftp://x/'], '--manifest-url: invalid URL "ftp://x/": must be http or https'],
     [['--manifest-url=not a url'], '--manifest-url: invalid URL "not a url"'],
@@ -380,6 +384,7 @@ logging:
     [`${HEADER}maxPods: 0\n`, `config file ${file}:3:10: maxPods: invalid value 0: must be at least 1`],
     [`${HEADER}maxPods: "110"\n`, `config file ${file}:3:10: maxPods: must be an integer, got string "110"`],
     [`${HEADER}containerLogMaxFiles: 1\n`, `config file ${file}:3:23: containerLogMaxFiles: invalid value 1: must be at least 2`],
+    [`${HEADER}oomScoreAdj: 1001\n`, `config file ${file}:3:14: oomScoreAdj: invalid value 1001: must be between -1000 and 1000`],
     [`${HEADER}containerLogMaxSize: lots\n`, /^config file \/etc\/kubernetes\/kubelet\.yaml:3:22: containerLogMaxSize: invalid quantity "lots"/],
     [`${HEADER}readOnlyPort: 70000\n`, `config file ${file}:3:15: readOnlyPort: invalid value 70000: must be between 0 and 65535`],
     [`${HEADER}logging:\n  format: xml\n`, `config file ${file}:4:11: logging.format: invalid value "xml": must be text or json`],
@@ -516,6 +521,7 @@ describe('toKubeletConfiguration', () => {
       logging: { format: 'text', verbosity: 0 },
       containerRuntimeEndpoint: '',
       cpuCFSQuota: true,
+      oomScoreAdj: -999,
     });
   });
 

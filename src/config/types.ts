@@ -81,6 +81,11 @@ export interface NodeletConfig {
   cgroupRoot: string;
   /** --cpu-cfs-quota: CPU limits become CFS quotas (kubelet: cpuCFSQuota, true); false = CPU limits are not enforced. */
   cpuCFSQuota: boolean;
+  /**
+   * --oom-score-adj: the oom_score_adj nodelet gives its own process, and so the runtime supervisor it
+   * starts (kubelet: oomScoreAdj, -999). Containers get their own by QoS class.
+   */
+  oomScoreAdj: number;
 }
 
 /** Where one configuration value came from, for `nodelet config` and `/configz`. */

@@ -27,19 +27,11 @@ test('a tiny CPU limit gets the 1 ms minimum quota, and fractions of a CPU are e
   assert.equal(r.cpuQuota, 1000);
 });
 
-test('Burstable OOM score falls as the memory request grows, within 2..999', () => {
+// The OOM score's cases, from the kubelet's own tests, are in oom-score.test.ts.
+test('a Burstable container gets its OOM score in its resources', () => {
   const small = { name: 'a', resources: { requests: { memory: '1Gi' } } };
   assert.equal(qosClass(pod([small])), 'Burstable');
   assert.equal(containerResources(pod([small]), small, 8 * GiB).oomScoreAdj, 875);
-  const huge = { name: 'a', resources: { requests: { memory: '16Gi' } } };
-  assert.equal(containerResources(pod([huge]), huge, 8 * GiB).oomScoreAdj, 2);
-  const none = { name: 'b' };
-  assert.equal(containerResources(pod([small, none]), none, 8 * GiB).oomScoreAdj, 999);
-});
-
-test('a system-node-critical pod is never an OOM victim before the guaranteed ones', () => {
-  const c = { name: 'a' };
-  assert.equal(containerResources(pod([c], { priorityClassName: 'system-node-critical' }), c, GiB).oomScoreAdj, -997);
 });
 
 // pkg/kubelet/cm/helpers_linux_test.go TestResourceConfigForPod, the cases that matter to us.

@@ -1,4 +1,4 @@
-import type { Container, Pod } from '../api/types.js';
+import { ConfigMirrorAnnotation, ConfigSourceAnnotation, type Container, type Pod } from '../api/types.js';
 import { parseQuantity, type Quantity } from '../manifest/quantity.js';
 import type { ContainerResources } from '../runtime/types.js';
 
@@ -8,6 +8,7 @@ const MAX_SHARES = 262_144;
 const SHARES_PER_CPU = 1024;
 const QUOTA_PERIOD_US = 100_000;
 const MIN_QUOTA_US = 1_000;
+/** policy.go guaranteedOOMScoreAdj and besteffortOOMScoreAdj. */
 const GUARANTEED_OOM_SCORE_ADJ = -997;
 const BEST_EFFORT_OOM_SCORE_ADJ = 1000;
 
@@ -28,7 +29,7 @@ export function containerResources(pod: Pod, container: Container, memoryCapacit
     cpuQuota: cpuLimit === 0 ? 0 : Math.max(MIN_QUOTA_US, Math.floor((cpuLimit * QUOTA_PERIOD_US) / 1000)),
     cpuPeriod: QUOTA_PERIOD_US,
     memoryLimitBytes: memoryLimit,
-    oomScoreAdj: oomScoreAdj(pod, container, memoryCapacityBytes),
+    oomScoreAdj: containerOomScoreAdj(pod, container, memoryCapacityBytes),
   };
 }
 
@@ -114,33 +115,112 @@ function podAmount(pod: Pod, resource: string, amountOf: (c: Container, r: strin
   return total;
 }
 
-/** The QoS class of a pod: Guaranteed when every container has equal cpu and memory requests and limits. */
+/**
+ * The QoS class of a pod (pkg/apis/core/v1/helper/qos GetPodQOS): `status.qosClass` when the pod has
+ * one (the API server sets it at creation, and it never changes), else computed from its containers,
+ * init containers included. Per container: BestEffort when neither cpu nor memory has a non-zero
+ * request or limit, Guaranteed when both have a limit equal to their request, Burstable otherwise; the
+ * pod is that class when all its containers are, else Burstable. A zero quantity counts as unset.
+ * Requests default to limits, as the API server's defaulting makes them. Pod-level `spec.resources`
+ * is not read (nowhere in nodelet).
+ */
 export function qosClass(pod: Pod): QosClass {
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of containers) {
-    for (const r of ['cpu', 'memory']) {
-      const req = request(c, r);
-      const lim = c.resources?.limits?.[r];
-      if (req !== undefined || lim !== undefined) any = true;
-      if (lim === undefined || req === undefined || milli(req) !== milli(lim)) guaranteed = false;
-    }
+  const recorded = pod.status?.qosClass;
+  if (recorded === 'Guaranteed' || recorded === 'Burstable' || recorded === 'BestEffort') return recorded;
+  let podQos: QosClass | undefined;
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    const qos = containerQos(c);
+    if (qos === 'Burstable') return qos;
+    if (podQos === undefined) podQos = qos;
+    else if (podQos !== qos) return 'Burstable';
   }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+  return podQos ?? 'BestEffort';
 }
 
-function oomScoreAdj(pod: Pod, container: Container, memoryCapacityBytes: number): number {
-  if (pod.spec?.priorityClassName === 'system-node-critical') return GUARANTEED_OOM_SCORE_ADJ;
-  const qos = qosClass(pod);
-  if (qos === 'Guaranteed') return GUARANTEED_OOM_SCORE_ADJ;
-  if (qos === 'BestEffort') return BEST_EFFORT_OOM_SCORE_ADJ;
-  // Burstable: the more memory a container asks for, the less likely it is to be killed, within [2, 999].
-  const memRequest = whole(request(container, 'memory'));
-  if (memoryCapacityBytes <= 0) return 999;
-  const adj = 1000 - Math.floor((1000 * memRequest) / memoryCapacityBytes);
-  return Math.min(999, Math.max(2, adj));
+/** One container's class (qos.go resourceQOS). */
+function containerQos(c: Container): QosClass {
+  let qos: QosClass | undefined;
+  for (const r of ['cpu', 'memory']) {
+    const req = fraction(request(c, r));
+    const lim = fraction(c.resources?.limits?.[r]);
+    if (!equal(req, lim)) return 'Burstable';
+    const bestEffort = req.num === 0n;
+    if (qos === undefined) qos = bestEffort ? 'BestEffort' : 'Guaranteed';
+    else if (bestEffort !== (qos === 'BestEffort')) return 'Burstable';
+  }
+  return qos!;
+}
+
+/** scheduling.SystemCriticalPriority: the priority of system-cluster-critical; system-node-critical's is 1000 more. */
+const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
+
+/**
+ * Whether the kubelet treats a pod as critical (pkg/kubelet/types/pod_update.go IsCriticalPod): a
+ * static pod (a config source other than the API server), a mirror pod, or a priority of at least
+ * system-cluster-critical's.
+ */
+export function isCriticalPod(pod: Pod): boolean {
+  const annotations = pod.metadata?.annotations ?? {};
+  const source = annotations[ConfigSourceAnnotation];
+  if (source !== undefined && source !== 'api') return true;
+  if (annotations[ConfigMirrorAnnotation] !== undefined) return true;
+  return (pod.spec?.priority ?? Number.NEGATIVE_INFINITY) >= SYSTEM_CRITICAL_PRIORITY;
+}
+
+/**
+ * Whether a pod is node-critical (pod_update.go IsNodeCriticalPod): critical, and of the priority
+ * class system-node-critical. A static pod is critical by its source alone, so on a lone node the
+ * class name decides.
+ */
+export function isNodeCriticalPod(pod: Pod): boolean {
+  return isCriticalPod(pod) && pod.spec?.priorityClassName === 'system-node-critical';
+}
+
+/**
+ * The oom_score_adj of a container's processes (pkg/kubelet/qos/policy.go GetContainerOOMScoreAdjust):
+ * -997 for a node-critical pod and for a Guaranteed one, 1000 for BestEffort. A Burstable container
+ * gets 1000 − 1000 × its memory request / the node's memory (a container asking for 10% of the node
+ * gets 900), a sidecar (a restartable init container) no more than the regular container with the
+ * smallest request, all within [3, 999]: above Guaranteed's, below BestEffort's. Pod-level requests
+ * (the PodLevelResources gate) are not read, as nowhere else in nodelet.
+ */
+export function containerOomScoreAdj(pod: Pod, container: Container, memoryCapacityBytes: number): number {
+  if (isNodeCriticalPod(pod)) return GUARANTEED_OOM_SCORE_ADJ;
+  switch (qosClass(pod)) {
+    case 'Guaranteed':
+      return GUARANTEED_OOM_SCORE_ADJ;
+    case 'BestEffort':
+      return BEST_EFFORT_OOM_SCORE_ADJ;
+    case 'Burstable':
+      break;
+  }
+  // Go's int64 arithmetic, exactly: BigInt, and a division that truncates. A capacity of 0 (unknown)
+  // would divide by zero in the kubelet; here it counts every request as nothing.
+  const capacity = BigInt(Math.max(0, Math.floor(memoryCapacityBytes)));
+  const adjFor = (requestBytes: bigint) => 1000n - (capacity > 0n ? (1000n * requestBytes) / capacity : 0n);
+  let adj = adjFor(memoryRequestBytes(container));
+  if (isSidecar(pod, container)) {
+    const regular = pod.spec?.containers ?? [];
+    if (regular.length > 0) {
+      const smallest = regular.map(memoryRequestBytes).reduce((a, b) => (b < a ? b : a));
+      const cap = adjFor(smallest);
+      if (adj > cap) adj = cap;
+    }
+  }
+  if (adj < BigInt(1000 + GUARANTEED_OOM_SCORE_ADJ)) return 1000 + GUARANTEED_OOM_SCORE_ADJ;
+  if (adj === BigInt(BEST_EFFORT_OOM_SCORE_ADJ)) return BEST_EFFORT_OOM_SCORE_ADJ - 1;
+  return Number(adj);
+}
+
+/** policy.go isSidecarContainer: restartPolicy Always, and an init container of the pod by that name. */
+function isSidecar(pod: Pod, container: Container): boolean {
+  return container.restartPolicy === 'Always' && (pod.spec?.initContainers ?? []).some((c) => c.name === container.name);
+}
+
+/** The memory request in bytes, rounded up as Quantity.Value() does. */
+function memoryRequestBytes(c: Container): bigint {
+  const q = fraction(request(c, 'memory'));
+  return q.num / q.den + (q.num % q.den > 0n ? 1n : 0n);
 }
 
 /** The request, defaulted from the limit as the API server's defaulting does. */
@@ -169,6 +249,10 @@ function fraction(v: string | number | undefined): Fraction {
 
 function add(a: Fraction, b: Fraction): Fraction {
   return { num: a.num * b.den + b.num * a.den, den: a.den * b.den };
+}
+
+function equal(a: Fraction, b: Fraction): boolean {
+  return a.num * b.den === b.num * a.den;
 }
 
 function max(a: Fraction, b: Fraction): Fraction {

@@ -1,4 +1,5 @@
 import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
+import { qosClass } from '../container/linux-resources.js';
 import type { ContainerInfo } from '../runtime/types.js';
 import type { ContainerView, PodView } from './types.js';
 
@@ -138,25 +139,6 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
       },
     };
   }
-}
-
-/** The pod's QoS class (pkg/apis/core/v1/helper/qos): Guaranteed, Burstable or BestEffort. */
-export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = all.length > 0;
-  for (const c of all) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      const l = lim[r];
-      const q = req[r] ?? l;
-      if (l === undefined || String(q) !== String(l)) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 /** `<runtime>://<id>`, as kubecontainer.ContainerID prints it: `containerd://…`, or `process://…` for ours. */

@@ -2,20 +2,25 @@
 // CFS quotas and requests shares, in the container's cgroup and summed in its pod's; a memory hog over
 // its limit ends OOMKilled (137) and is restarted; exec hooks run inside the container's cgroup;
 // /stats/summary and `nodelet pods -o wide` read usage from the cgroups; everything is removed with the
-// pod. A kill -9 of nodelet leaves containers in their cgroups and the next nodelet adopts them as they
+// pod. Each container has the OOM score of its QoS class from its first instruction, nodelet and its
+// supervisor their --oom-score-adj. A kill -9 of nodelet leaves containers in their cgroups and the next nodelet adopts them as they
 // are; a new supervisor removes the cgroups of containers it no longer has.
 //
 // Every file is found from the container's process (/proc/<pid>/cgroup), not from where nodelet is
 // supposed to put it. Skipped, with the kernel's reason, only where cgroups cannot be written (not root,
 // a read-only cgroupfs); under CI=true they must run.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Pod } from '../../src/api/types.js';
 import { errorMessage } from '../../src/errors.js';
 import { createCgroupManager, cpuSharesToWeight, detectCgroups, parseProcCgroup, type CgroupHost } from '../../src/runtime/process/cgroups/index.js';
 import type { Summary } from '../../src/metrics/stats-summary.js';
+import { containerOomScoreAdj } from '../../src/container/linux-resources.js';
+import { ownCapabilities } from '../../src/runtime/process/isolation/capabilities.js';
+import { readOomScoreAdj } from '../../src/util/oom-score-adj.js';
 import { isAlive, marker, Nodelet, NODE, pgrep, waitFor } from './harness.js';
 
 const MiB = 2 ** 20;
@@ -154,6 +159,64 @@ spec:
   n.remove('limited.yaml');
   await waitFor('the pod cgroups to be removed', () => podDirs.every((d) => !existsSync(d)));
   assert.equal(isAlive(pa), false);
+});
+
+test('each container has the OOM score of its QoS class from its first instruction; nodelet and its supervisor keep --oom-score-adj and pass it to none', { skip }, async (t) => {
+  const n = withNodelet(t);
+  const resources: Record<string, string> = {
+    besteffort: '',
+    burstable: 'requests: {memory: 64Mi}',
+    guaranteed: 'limits: {cpu: 100m, memory: 64Mi}',
+  };
+  const marks: Record<string, string> = {};
+  for (const [name, res] of Object.entries(resources)) {
+    marks[name] = n.track(marker());
+    n.write(
+      `${name}.yaml`,
+      `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    command: ["sh", "-c", "cat /proc/self/oom_score_adj; exec sleep ${marks[name]}"]
+    resources: {${res}}
+`,
+    );
+  }
+  await waitFor('the three pods to run', async () => {
+    const pods = await Promise.all(Object.keys(resources).map((name) => n.pod(name)));
+    return pods.every((p) => running(p));
+  });
+  // What the kernel allows here: lowering a score needs CAP_SYS_RESOURCE, which nodelet has when we do.
+  const mayLower = ownCapabilities().has('SYS_RESOURCE');
+  const lowered = (from: number, to: number) => (mayLower || to >= from ? to : from);
+  const nodeletScore = lowered(readOomScoreAdj()!, -999);
+  assert.equal(readOomScoreAdj(n.proc!.pid!), nodeletScore, 'nodelet');
+  if (nodeletScore !== -999) await n.waitForOutput(/Cannot set nodelet's own OOM score/);
+  // The supervisor nodelet started inherited its score; containers get theirs from the wrapper.
+  const supervisor = n.supervisorPid()!;
+  assert.equal(readOomScoreAdj(supervisor), nodeletScore, 'the supervisor');
+  const burstable = containerOomScoreAdj(
+    { spec: { containers: [{ name: 'main', resources: { requests: { memory: '64Mi' } } }] } },
+    { name: 'main', resources: { requests: { memory: '64Mi' } } },
+    totalmem(),
+  );
+  const want: Record<string, number> = { besteffort: 1000, burstable, guaranteed: lowered(nodeletScore, -997) };
+  for (const [name, score] of Object.entries(want)) {
+    const [pid] = pgrep(`sleep ${marks[name]}`);
+    assert.ok(pid, name);
+    assert.equal(readOomScoreAdj(pid), score, `${name}: the container`);
+    // The `cat` the command forked first thing: it had the score too.
+    const dir = readdirSync(n.logsDir).find((d) => d.startsWith(`default_${name}-${NODE}_`))!;
+    const first = await waitFor(`${name}'s first line`, () => /^\S+ stdout F (-?\d+)$/m.exec(n.readLog(path.join(dir, 'main', '0.log')))?.[1]);
+    assert.equal(Number(first), score, `${name}: its first child`);
+  }
+  if (want.guaranteed !== -997) {
+    const supervisorLog = path.join(n.rootDir, 'process-runtime', 'supervisor.log');
+    assert.match(readFileSync(supervisorLog, 'utf8'), /Cannot lower this pod's OOM score without CAP_SYS_RESOURCE.*guaranteed/);
+  }
 });
 
 test('a memory hog over its 32Mi limit ends OOMKilled with 137, and is restarted', { skip }, async (t) => {

@@ -11,6 +11,7 @@ import { createCriLogWriter, type CriLogWriter, type LogRotator } from '../../lo
 import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../util/log.js';
+import { readOomScoreAdj } from '../../util/oom-score-adj.js';
 import type {
   ContainerConfig,
   ContainerEvent,
@@ -27,6 +28,7 @@ import { commandExists } from './isolation/command-lookup.js';
 import { execArgv, planLaunch, STATUS_FD, type LaunchPlan } from './isolation/launch-plan.js';
 import { hostPathOf, prepareMountPoints } from './isolation/mounts.js';
 import { findIsolationTools, probeBwrap, type IsolationMode, type IsolationSupport, type IsolationTools } from './isolation/tools.js';
+import { oomScorePlan } from './oom-score.js';
 import { containerLimits, podLimits, sweepCgroups, type CgroupSupport, type RuntimeCgroups } from './runtime-cgroups.js';
 import { runBounded } from './run-bounded.js';
 import { SpawnQueue } from './spawn-queue.js';
@@ -111,6 +113,8 @@ export class ProcessRuntime implements Runtime {
   private support: IsolationSupport | undefined;
   private tools: Promise<IsolationTools> | undefined;
   private capabilities: ReadonlySet<string> | undefined;
+  /** Pods already told (in the log) that their containers keep the runtime's higher OOM score. */
+  private readonly oomRefusedLogged = new Set<string>();
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.rotator = opts.rotator;
@@ -414,9 +418,12 @@ export class ProcessRuntime implements Runtime {
     const sandboxed = launch?.kind === 'bwrap';
     const podUID = this.podUID(c);
     const cgroup = podUID ? this.opts.cgroups?.manager?.container(podUID, containerId) : undefined;
-    // bwrap, setpriv and the cgroup wrapper exec the command themselves: a missing one would be their
+    const oomScoreAdj = this.oomScoreToWrite(c, true);
+    // The join wrapper joins the cgroup and sets the OOM score; without either, no wrapper.
+    const wrapped = cgroup !== undefined || oomScoreAdj !== undefined;
+    // bwrap, setpriv and the join wrapper exec the command themselves: a missing one would be their
     // exit, not a start error.
-    if ((launch && launch.prefix.length > 0) || cgroup) {
+    if ((launch && launch.prefix.length > 0) || wrapped) {
       const found = await commandExists(command[0]!, {
         pathEnv: env.PATH,
         cwd: c.config.workingDir || process.cwd(),
@@ -444,9 +451,10 @@ export class ProcessRuntime implements Runtime {
     const inner = [...(launch?.prefix ?? []), ...command];
     // The join wrapper is the outermost layer: it writes its own pid, which in a new pid namespace
     // (inside bwrap) would not be the host's; bwrap and all it forks then start inside the cgroup.
-    // It leaves descriptor 3 (bwrap's status) alone.
-    const [file, ...argv] = cgroup ? joinThenExecArgv(cgroup.procsFiles, inner) : inner;
-    const keepStderrHead = sandboxed || cgroup !== undefined;
+    // It leaves descriptor 3 (bwrap's status) alone. The OOM score it sets is inherited through bwrap
+    // and setpriv by the command and all it forks.
+    const [file, ...argv] = wrapped ? joinThenExecArgv(cgroup?.procsFiles ?? [], inner, { oomScoreAdj }) : inner;
+    const keepStderrHead = sandboxed || wrapped;
 
     const child = await this.spawns.run(() =>
       spawn(file!, argv, {
@@ -587,9 +595,11 @@ export class ProcessRuntime implements Runtime {
     const launch = c.launch;
     // In a sandbox: through nsenter into its namespaces, as the container's user.
     const inner = launch ? execArgv(launch, c.info.pid!, c.config.workingDir, command, (await this.isolationTools()).nsenter) : command;
-    // Inside the container's cgroup, as runc exec puts the process it starts: a probe's memory and CPU
-    // count against the container, and are limited with it.
-    const argv = c.cgroup && !c.cgroupRemoved ? joinThenExecArgv(c.cgroup.procsFiles, inner) : inner;
+    // Inside the container's cgroup and with its OOM score, as runc exec starts a process: a probe's
+    // memory and CPU count against the container, and are limited with it.
+    const cgroup = c.cgroup && !c.cgroupRemoved ? c.cgroup : undefined;
+    const oomScoreAdj = this.oomScoreToWrite(c, false);
+    const argv = cgroup || oomScoreAdj !== undefined ? joinThenExecArgv(cgroup?.procsFiles ?? [], inner, { oomScoreAdj }) : inner;
     return runBounded(argv, {
       cwd: launch?.kind === 'bwrap' ? undefined : c.config.workingDir || undefined,
       env: this.containerEnv(c),
@@ -606,6 +616,30 @@ export class ProcessRuntime implements Runtime {
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => this.closeLog(c)));
     await this.opts.store?.flush();
+  }
+
+  /**
+   * The OOM score the join wrapper must write for a container's processes (its config's, from the
+   * kubelet's QoS rules), or undefined when they inherit it anyway or cannot be given it: see
+   * oom-score.ts. The latter is logged once per pod when `log`.
+   */
+  private oomScoreToWrite(c: Container, log: boolean): number | undefined {
+    const wanted = c.config.resources?.oomScoreAdj;
+    if (wanted === undefined) return undefined;
+    const inherited = readOomScoreAdj();
+    const plan = oomScorePlan(wanted, inherited, (this.capabilities ??= ownCapabilities()).has('SYS_RESOURCE'));
+    const uid = this.podUID(c);
+    if (plan.refused && log && !this.oomRefusedLogged.has(uid)) {
+      // Bounded: a node that churns through pods must not grow this forever.
+      if (this.oomRefusedLogged.size >= 4096) this.oomRefusedLogged.clear();
+      this.oomRefusedLogged.add(uid);
+      const pod = `${c.config.labels['io.kubernetes.pod.namespace'] ?? ''}/${c.config.labels['io.kubernetes.pod.name'] ?? ''}`;
+      this.opts.logger.warn(
+        { pod, podUID: uid, container: c.config.name, oomScoreAdj: wanted, kept: inherited },
+        "Cannot lower this pod's OOM score without CAP_SYS_RESOURCE: its containers keep the runtime's",
+      );
+    }
+    return plan.write;
   }
 
   private track(info: ContainerInfo, config: ContainerConfig): Container {

@@ -69,7 +69,7 @@ function sandbox(uid: string, resources: PodResources | undefined = podResources
   };
 }
 
-function container(name: string, command: string[], memoryLimitBytes = 0): ContainerConfig {
+function container(name: string, command: string[], memoryLimitBytes = 0, oomScoreAdj = 0): ContainerConfig {
   return {
     name,
     attempt: 0,
@@ -81,7 +81,7 @@ function container(name: string, command: string[], memoryLimitBytes = 0): Conta
     logPath: `${name}/0.log`,
     labels: {},
     annotations: {},
-    resources: { cpuShares: 51, cpuQuota: 10_000, cpuPeriod: 100_000, memoryLimitBytes, oomScoreAdj: 0 },
+    resources: { cpuShares: 51, cpuQuota: 10_000, cpuPeriod: 100_000, memoryLimitBytes, oomScoreAdj },
   };
 }
 
@@ -153,6 +153,29 @@ describe('containers in cgroups (this host’s real cgroups)', () => {
     assert.equal(await m.pod('p1').exists(), true);
     await rt.removePodSandbox(sb2);
     assert.equal(await m.pod('p1').exists(), false);
+  });
+
+  it('one wrapper sets the OOM score and joins the cgroup: the first child of the command is in both', async (t) => {
+    const m = cgroups(t);
+    if (!m) return;
+    // Higher than this process's own: anyone may raise a score (lowering one is runtime-oom-score.test.ts's).
+    const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+    const want = Math.min(1000, own + 500);
+    const rt = runtime(m);
+    const sb = await rt.runPodSandbox(sandbox('p5'));
+    const id = await rt.createContainer(sb, container('main', ['sh', '-c', 'cat /proc/self/oom_score_adj /proc/self/cgroup; exec sleep 1000'], 0, want));
+    await rt.startContainer(id);
+    const { logPath } = (await rt.containerStatus(id))!;
+    const key = m.host.version === 2 ? '' : m.host.hierarchies[0]!.controllers[0]!;
+    let logged = '';
+    while (!logged.includes('0::')) {
+      logged = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+      if (!logged.includes('0::')) await new Promise((r) => setTimeout(r, 10));
+    }
+    const lines = logged.split('\n').map((l) => l.replace(/^\S+ stdout F /, ''));
+    assert.equal(Number(lines[0]), want);
+    assert.equal(parseProcCgroup(lines.slice(1).join('\n')).get(key), m.container('p5', id).placements[0]!.path);
+    await rt.removePodSandbox(sb);
   });
 
   it('reports OOMKilled (137) for a container the OOM killer killed, and Error for another SIGKILL', async (t) => {

@@ -135,12 +135,13 @@ describe('cgroups over the supervisor protocol', () => {
     await rt2.close();
   });
 
-  it('where the supervisor has no usable cgroups: the kernel’s reason is logged, at start and for each pod with limits', async () => {
+  it('where the supervisor has no usable cgroups: the kernel’s reason is logged, at start and for each pod with limits; the OOM score is sent all the same', async () => {
     const { stateDir, requests } = await standIn({ available: false, detail: 'cgroups are not usable here: EROFS: read-only file system', cgroupRoot: '' });
     const { rt, lines } = await connect(stateDir);
     assert.ok(lines.some((l) => l.msg === 'Resource limits are not enforced: cgroups are not usable here' && /EROFS/.test(String(l.reason))));
     await rt.createContainer('s1', limited('a'));
-    assert.equal('resources' in sent(requests, 'createContainer')[0]!, false);
+    // No limit is enforced, but the container gets its own OOM score rather than the supervisor's.
+    assert.deepEqual(sent(requests, 'createContainer')[0]!.resources, { ...resources, oomScoreAdj: 900 });
     assert.match(String(unenforced(lines)[0]?.reason), /EROFS/);
     await rt.close();
   });

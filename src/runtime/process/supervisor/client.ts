@@ -266,7 +266,7 @@ export class SupervisedRuntime implements Runtime {
       if (problem) throw new NodeletError('CreateContainerConfigError', problem);
     }
     if (!this.cgroupsAvailable && hasHardLimits(config.resources)) this.logUnenforced(config);
-    return (await this.call('createContainer', sandboxId, processContainerConfig(config, !this.legacyIsolation, this.cgroupsAvailable))) as string;
+    return (await this.call('createContainer', sandboxId, processContainerConfig(config, !this.legacyIsolation, this.cgroups !== undefined))) as string;
   };
   /**
    * Limits that cannot be enforced do not stop a pod (the kubelet runs it too where it cannot enforce
@@ -448,17 +448,19 @@ function processSandboxConfig(c: PodSandboxConfig, isolation: boolean, cgroups: 
 
 /**
  * What the process runtime uses of a container config: mounts and the security context (without the
- * /proc paths a sandbox does not mask) for a supervisor that knows them, resources for one with
- * cgroups; stdin and tty are the CRI's.
+ * /proc paths a sandbox does not mask) for a supervisor that knows them, resources for one that knows
+ * cgroups; stdin and tty are the CRI's. Resources go also to a supervisor whose cgroups are not
+ * usable: it enforces no limit, but the OOM score among them is each container's own, not the
+ * runtime's (nodelet's -999) inherited.
  */
-function processContainerConfig(c: ContainerConfig, isolation: boolean, cgroups: boolean): ContainerConfig {
+function processContainerConfig(c: ContainerConfig, isolation: boolean, resourcesKnown: boolean): ContainerConfig {
   const { mounts, resources, security, stdin: _i, stdinOnce: _o, tty: _t, ...used } = c;
   if (!isolation) return used;
   return {
     ...used,
     ...(mounts && mounts.length > 0 ? { mounts } : {}),
     ...(security ? { security: { ...security, maskedPaths: [], readonlyPaths: [] } } : {}),
-    ...(cgroups && resources ? { resources } : {}),
+    ...(resourcesKnown && resources ? { resources } : {}),
   };
 }
 
