@@ -76,7 +76,8 @@ export class PodConfig {
     for (const [uid, pod] of next) {
       const old = this.desired.get(uid);
       if (!old) adds.push({ op: 'ADD', pod });
-      else if (changed(old, pod)) updates.push({ op: 'UPDATE', pod });
+      // A source hands the same object again for what it did not re-read: no need to compare 1,000 specs.
+      else if (old !== pod && changed(old, pod)) updates.push({ op: 'UPDATE', pod });
       else next.set(uid, old); // keep the first-seen object, and with it its config.seen time
     }
     this.desired.clear();
