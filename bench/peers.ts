@@ -311,9 +311,9 @@ function clkTck(): number {
 
 /**
  * The probe floor, run with `node --max-semi-space-size=1 -e SCRIPT PORT N` (nodelet's own V8 flag):
- * N httpGet probes a second against the bench's server, each started on its own 1 s timer spread over
- * the second as nodelet spreads its probe workers, each a new connection (no keep-alive, as the
- * kubelet's) writing the kubelet's request and reading the response to its end, then closed. Nothing
+ * N httpGet probes a second against the bench's server, spread over the second and sent on a 50 ms
+ * grid as nodelet's prober sends them (src/prober/timer-queue.ts), each a new connection (no keep-alive, as the
+ * kubelet's) writing the kubelet's request and closed once the whole response is in. Nothing
  * else: no status, no events, no metrics. What any Node process pays for the same probes.
  */
 const PROBE_FLOOR_SCRIPT = `
@@ -325,12 +325,24 @@ let ok = 0, failed = 0;
 function probe() {
   const s = net.connect({ host: '127.0.0.1', port });
   let got = '';
+  let done = false;
+  const finish = (good) => { if (done) return; done = true; if (good) ok++; else failed++; s.destroy(); };
   s.once('connect', () => s.write(head, 'latin1'));
-  s.on('data', (d) => { got += d.toString('latin1'); });
-  s.once('end', () => { if (got.startsWith('HTTP/1.1 200')) ok++; else failed++; s.destroy(); });
-  s.once('error', () => { failed++; s.destroy(); });
+  // Closed as soon as the whole response is in (Content-Length), as a prober does; or at the server's end.
+  s.on('data', (d) => {
+    got += d.toString('latin1');
+    const end = got.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const m = /\\r\\ncontent-length: *(\\d+)/i.exec(got.slice(0, end));
+    if (m && got.length - end - 4 >= Number(m[1])) finish(got.startsWith('HTTP/1.1 200'));
+  });
+  s.once('end', () => finish(got.startsWith('HTTP/1.1 200')));
+  s.once('error', () => finish(false));
 }
-for (let i = 0; i < n; i++) setTimeout(() => { probe(); setInterval(probe, 1000); }, (1000 * i) / n);
+// As nodelet's prober, on a 50 ms grid: the probes due in one step go out in one wake-up.
+let sent = 0;
+const t0 = Date.now();
+setInterval(() => { const due = Math.floor(((Date.now() - t0) * n) / 1000); for (; sent < due; sent++) probe(); }, 50);
 setInterval(() => process.stdout.write(JSON.stringify({ ok, failed }) + '\\n'), 1000);
 `;
 
