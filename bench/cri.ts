@@ -46,7 +46,7 @@ export interface CriOptions {
   quick: boolean;
   /** The whole run's deadline: every wait here checks it (Ctrl-C aborts it). */
   deadline: Deadline;
-  /** Pod counts (default 10 and 100; quick: 10). */
+  /** Pod counts (default 20 and 100, the issue's; quick: 10). */
   sizes?: number[];
   /** Trials per size (default 3 for up to 50 pods, else 1; quick: 1). */
   trials?: number;
@@ -94,7 +94,7 @@ export function criPlan(opts: PlanOpts): {
 } {
   const trials = (n: number) => opts.trials ?? (opts.quick ? 1 : n <= 50 ? 3 : 1);
   return {
-    sizes: opts.sizes ?? (opts.quick ? [10] : [10, 100]),
+    sizes: opts.sizes ?? (opts.quick ? [10] : [20, 100]),
     trials,
     // podman's goal is at 100 pods; one trial each (a 10-pod kube play and down takes ~12 s), unless --cri-trials.
     podmanTrials: (n) => opts.trials ?? Math.min(trials(n), 1),

@@ -10,7 +10,7 @@
  *   3. nodelet RSS and CPU while idle, with 0, 100 and 1,000 running pods;
  *   4. container SIGKILLed → running again (first restart: no backoff);
  *   5. CPU with 500 pods probed by httpGet every second;
- *   6. on a real containerd over the CRI (bench/cri.ts): 10 and 100 pods → all Running, nodelet vs the bare
+ *   6. on a real containerd over the CRI (bench/cri.ts): 20 and 100 pods → all Running, nodelet vs the bare
  *      CRI calls vs `podman kube play` (skipped, saying why, when containerd or podman is not installed);
  *   7. edit of one manifest among N running pods → the new container running (N = the sizes of 2);
  *   8. the peers of scenario 2 (bench/peers.ts): the same N `sleep`s started by a plain spawn loop (the
@@ -65,7 +65,7 @@ Diagnosis options (the table is printed, docs/benchmarks.md is not written):
   --nodelet-arg=ARG  pass ARG to nodelet run (repeatable, scenarios 1-5, 7), e.g. --nodelet-arg=--process-isolation=none
   --bin=FILE         benchmark another build of nodelet's main.js instead of dist/cli/main.js
   --heap-snapshot=DIR  write a heap snapshot of nodelet to DIR at the end of each idle window
-  --cri-sizes=N,...  the pod counts of scenario 6 (default 10,100; quick 10)
+  --cri-sizes=N,...  the pod counts of scenario 6 (default 20,100; quick 10)
   --cri-trials=N     trials per pod count of scenario 6 (default 3 up to 50 pods, 1 above; quick 1)
   --cri-sequential=N the bare sequential loop of scenario 6 up to N pods (default 50: not at 100, where it
                      takes ~45 s a trial)
@@ -904,7 +904,8 @@ async function probeLoad(): Promise<void> {
     await waitForPods(0, 120_000);
 
     progress(`   the probe floor: a bare Node loop making the same ${n} probes/s`);
-    const floor = await probeFloor(port, n, PLAN.probeWindowMs, deadline, CLK_TCK);
+    // Half nodelet's window: a steady loop needs no longer, and the whole bench must stay within 10 minutes.
+    const floor = await probeFloor(port, n, PLAN.probeWindowMs / 2, deadline, CLK_TCK);
     rows.push({
       scenario: '5',
       figure: `The same probes from a bare Node loop (the floor: a connection, the request, the response, nothing else) (nodelet / it)`,
@@ -928,7 +929,7 @@ const METHOD = [
   `/metrics (scenarios 1 and 2): nodelet's kubelet_pod_start_duration_seconds histogram is read on the agent socket (GET /metrics) before and after the pods of a scenario start; the mean of those pods is the difference of \`_sum\` over the difference of \`_count\` (the buckets are seconds wide, too coarse for a percentile). The bench's mean is over the same pods, each from the rename (scenario 2: the first rename) to its process seen. The two do not time quite the same span: the metric starts once nodelet has read the manifest (a file is read once it is 40 ms old, 15 ms after the last watch event), which makes the bench's mean longer, and ends when the runtime's start call has returned, after the exec the bench sees, which makes the metric's longer when nodelet is busy. They agree when they are within ${METRIC_GAP_MAX_MS} ms or ${METRIC_GAP_MAX_FRACTION * 100} % of each other.`,
   `Scenario 3: VmRSS from /proc/<pid>/status sampled every second over the window (max and mean), CPU from utime+stime of /proc/<pid>/stat at both ends of the window (USER_HZ ${CLK_TCK}), as a percentage of one core. Nothing talks to nodelet during the window. "Idle with N pods": the pods of scenario 2's drop of N (N from ${IDLE_MIN_PODS} up), the window starting 5 s after they were seen running and listed Running by /pods; with 0 pods, 3 s after scenario 1.`,
   'Scenario 4: each trial is a new pod (the first restart of a container has no backoff); 300 ms after its container is running the bench SIGKILLs the `sleep` and measures until a new process with the same cmdline appears.',
-  `Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over a ${fmtSeconds(PLAN.probeWindowMs)} window, 5 s after all are Running and listed by /pods. The floor, once the pods are gone: a bare Node process (\`node --max-semi-space-size=1\`, nodelet's V8 flag) makes the same N probes a second against the same server, spread over the second and sent on a 50 ms grid as nodelet's prober sends them, each a new connection writing the kubelet's request (\`User-Agent: kube-probe/1.30\`, \`Accept: */*\`), closed once the whole response is in (its Content-Length), and nothing else; its CPU over a window as long, after 3 s of warm-up. A new connection per probe is the kubelet's way (no keep-alive): the connect, the write and the close are kernel work that any prober pays.`,
+  `Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over a ${fmtSeconds(PLAN.probeWindowMs)} window, 5 s after all are Running and listed by /pods. The floor, once the pods are gone: a bare Node process (\`node --max-semi-space-size=1\`, nodelet's V8 flag) makes the same N probes a second against the same server, spread over the second and sent on a 50 ms grid as nodelet's prober sends them, each a new connection writing the kubelet's request (\`User-Agent: kube-probe/1.30\`, \`Accept: */*\`), closed once the whole response is in (its Content-Length), and nothing else; its CPU over a window half as long, after 3 s of warm-up. A new connection per probe is the kubelet's way (no keep-alive): the connect, the write and the close are kernel work that any prober pays.`,
   ...(runs('6') ? [criMethod(CRI_OPTS)] : []),
   `Scenario 7: with the N pods of scenario 2 running (after the idle window of scenario 3 at that size), one manifest is rewritten with a new \`sleep\` number (written into the staging dir, renamed over the old file); the clock starts before the rename and stops when the new process is seen (/proc scanned every ${POLL_FAST_MS} ms, every 2 ms above 100 pods); the bench also notes when the old process is gone (a static pod edit is a new pod, which starts once the old one has stopped). Each trial edits another pod, spread over the set, ${TRIAL_GAP_MS} ms apart; the target is on the max at 1,000 pods.`,
   `Scenario 8 (peers, same N as scenario 2, after scenario 5, with nodelet idle and no pod): N \`sleep <unique number>\` processes, seen running the same way. Plain spawn loop, the physical floor: a Node process (\`node -e\`, already started and loaded) spawns them in a loop with \`child_process.spawn\` (detached, no stdio) when the bench says go; the clock starts at the go. supervisord (Debian's, only where installed: \`npm run bench:peers-setup\`; the bench installs nothing): a generated config with N \`[program:x]\` sections (\`command=sleep <number>\`, autostart, \`startsecs=0\`, no restart, stderr into the stdout log file, as nodelet keeps one log per container), \`supervisord -n -c <conf>\`; the clock starts at its spawn, so its start (Python, ~1 s before the first program) is included. Each is killed by pid afterwards. The ratios are nodelet's scenario 2 figure over the peer's; the target is on the spawn loop at 1,000.`,
