@@ -168,4 +168,27 @@ describe('file source watch', () => {
     }
     assert.deepEqual(t.pods(), ['b-n1:sleep 2']);
   });
+
+  it('keeps answering events after a pass that finds its work already done', async () => {
+    const t = setup(undefined, 24 * 3_600_000);
+    cleanup = t.cleanup;
+    await t.source.start();
+    const deadline = Date.now() + 30_000;
+    const timers = t.clock.pending(); // the periodic re-list
+    t.write('a.yaml', pod('a'));
+    // The event's debounce is set; a full re-list then does its work before it fires.
+    while (t.clock.pending() === timers) {
+      assert.ok(Date.now() < deadline, 'no watch event for a.yaml');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await t.source.resync();
+    assert.deepEqual(t.pods(), ['a-n1:sleep 1']);
+    t.clock.advance(20); // the debounced pass: nothing left to do
+    t.write('b.yaml', pod('b'));
+    while (t.pods().length !== 2) {
+      assert.ok(Date.now() < deadline, `b.yaml never read: ${t.pods().join(' ')}`);
+      t.clock.advance(20);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
 });

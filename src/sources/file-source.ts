@@ -161,25 +161,27 @@ class FileSourceImpl implements FileSource {
       this.again = true;
       return this.listing;
     }
-    this.listing = (async () => {
-      try {
-        do {
-          this.again = false;
-          if (this.fullPending) {
-            this.fullPending = false;
-            this.dirty.clear();
-            await this.relist();
-          } else if (this.dirty.size > 0) {
-            const files = [...this.dirty];
-            this.dirty.clear();
-            await this.relistSome(files);
-          }
-        } while (this.again && !this.stopped);
-      } finally {
-        this.listing = undefined;
+    // A timer may find its work done by an earlier pass: nothing to run, and nothing to hold `listing`.
+    if (!this.fullPending && this.dirty.size === 0) return Promise.resolve();
+    // `finally` runs after the assignment whatever the passes do: `listing` never outlives them.
+    const listing = this.passes().finally(() => (this.listing = undefined));
+    this.listing = listing;
+    return listing;
+  }
+
+  private async passes(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.fullPending) {
+        this.fullPending = false;
+        this.dirty.clear();
+        await this.relist();
+      } else if (this.dirty.size > 0) {
+        const files = [...this.dirty];
+        this.dirty.clear();
+        await this.relistSome(files);
       }
-    })();
-    return this.listing;
+    } while (this.again && !this.stopped);
   }
 
   private scheduleResync(): void {

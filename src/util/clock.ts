@@ -43,6 +43,11 @@ export class FakeClock implements Clock {
     return { cancel: () => (timer.cancelled = true) };
   }
 
+  /** Timers set and not yet fired or cancelled (a test can wait for one to be set by an event). */
+  pending(): number {
+    return this.timers.filter((t) => !t.cancelled).length;
+  }
+
   /** Moves time forward by `ms`, firing due timers in order. */
   advance(ms: number): void {
     const end = this.current + ms;
