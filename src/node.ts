@@ -6,6 +6,7 @@ import { formatOrigin, toKubeletConfiguration } from './config/index.js';
 import type { LoadedConfig, NodeletConfig } from './config/types.js';
 import { parseResolvConf } from './container/dns-config.js';
 import { createEventRecorder } from './events/recorder.js';
+import { createEvictionManager } from './eviction/eviction-manager.js';
 import { removePodLogs } from './logs/index.js';
 import { createProbeManager } from './prober/index.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoints/json-checkpoint.js';
@@ -114,6 +115,13 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     onSync: (operation, seconds) => metrics.observeSync(operation, seconds),
     onFirstStart: (pod, seconds) => metrics.observeFirstStart(pod, seconds),
   });
+  // emptyDir sizeLimit, enforced by eviction through the pod workers (the kubelet's eviction manager).
+  const eviction = createEvictionManager({
+    clock,
+    logger,
+    activePods: () => workers.activePods(),
+    evict: (uid, e) => workers.evict(uid, e),
+  });
   const stopLogErrors = onLogError((n) => {
     const pod = workers.list().find((w) => w.pod.metadata?.uid === n.podUID)?.pod;
     logger.error({ pod: pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : n.podUID, err: n.message }, 'Cannot write container log');
@@ -166,6 +174,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
   await runtimeReady();
   const leftovers = await workers.recover();
   if (leftovers > 0) logger.info({ pods: leftovers }, 'Found pods left running by the previous nodelet: adopting them');
+  eviction.start();
 
   const fileSource = config.staticPodPath
     ? createFileSource({
@@ -236,6 +245,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
       fileSource?.stop();
       httpSource?.stop();
       cluster?.stop();
+      eviction.stop();
       if (stopPods) await workers.stopAll();
       workers.close();
       probes.stop();

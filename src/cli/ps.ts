@@ -59,7 +59,7 @@ export function containerRows(pods: Pod[]): ContainerRow[] {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     if (pod.status?.reason) {
-      // Refused at admission: the pod has no containers to show, only why.
+      // Refused at admission, or evicted (its containers are gone): only why.
       rows.push({ id: '', namespace, pod: name, container: '-', command: '', state: `${pod.status.phase} (${pod.status.reason})`, running: false, restarts: 0 });
       continue;
     }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareQuantities, isIntegerQuantity, parseQuantity } from './quantity.js';
+import { compareQuantities, formatQuantity, isIntegerQuantity, parseQuantity } from './quantity.js';
 
 // [text, numerator/denominator as the exact value]
 const valid: [string | number, bigint, bigint][] = [
@@ -62,4 +62,35 @@ describe('compareQuantities', () => {
     assert.equal(isIntegerQuantity(parseQuantity('2000m')!), true);
     assert.equal(isIntegerQuantity(parseQuantity('500m')!), false);
   });
+});
+
+describe('formatQuantity', () => {
+  // [as written, as apimachinery's Quantity.String prints it]
+  const cases: [string | number, string][] = [
+    ['1Mi', '1Mi'],
+    ['1024Ki', '1Mi'],
+    ['2048Mi', '2Gi'],
+    ['1536Ki', '1536Ki'],
+    ['1.5Gi', '1536Mi'],
+    ['0.5Ki', '512'],
+    ['1023Ki', '1023Ki'],
+    ['1000M', '1G'],
+    ['1.5G', '1500M'],
+    ['500Mi', '500Mi'],
+    ['100m', '100m'],
+    ['0.1', '100m'],
+    ['1e3', '1e3'],
+    ['1000e0', '1e3'],
+    ['12e2', '1200'],
+    [1048576, '1048576'],
+    [2000000, '2M'],
+    ['0', '0'],
+    ['0Gi', '0'],
+    ['-1Gi', '-1Gi'],
+  ];
+  for (const [text, printed] of cases) {
+    it(`${JSON.stringify(text)} prints as ${printed}`, () => {
+      assert.equal(formatQuantity(parseQuantity(text)!), printed);
+    });
+  }
 });

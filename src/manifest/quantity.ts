@@ -91,3 +91,50 @@ export function isNegativeQuantity(q: Quantity): boolean {
 export function isIntegerQuantity(q: Quantity): boolean {
   return q.num % q.den === 0n;
 }
+
+const decimalSuffixOf = new Map([...decimalSI].map(([s, e]) => [e, s]));
+const binarySuffixOf = new Map([...binarySI].map(([s, e]) => [e, s]));
+
+/**
+ * A quantity as apimachinery prints it (Quantity.String, CanonicalizeBytes): in the format its text
+ * was written in, with the largest suffix that keeps the number whole. `1024Ki` → `1Mi`, `1000M` →
+ * `1G`, `1.5G` → `1500M`, `0.1` → `100m`, `1e6` stays; a binary value under 1024, or not a whole
+ * number, is printed as decimal SI (`512` for `0.5Ki`). Quoted in kubelet messages such as the
+ * eviction manager's `exceeds the limit "1Gi"`.
+ */
+export function formatQuantity(q: Quantity): string {
+  if (q.num === 0n) return '0';
+  const suffix = shape.exec(q.text)?.[4] ?? '';
+  let format: 'BinarySI' | 'DecimalSI' | 'DecimalExponent' = binarySI.has(suffix) ? 'BinarySI' : /^[eE]/.test(suffix) ? 'DecimalExponent' : 'DecimalSI';
+  const abs = q.num < 0n ? -q.num : q.num;
+  const sign = q.num < 0n ? '-' : '';
+  if (format === 'BinarySI' && (abs < 1024n * q.den || abs % q.den !== 0n)) format = 'DecimalSI';
+  if (format === 'BinarySI') {
+    // removeInt64Factors(value, 1024): the largest binary suffix that keeps the number whole.
+    let m = abs / q.den;
+    let e = 0;
+    while (m % 1024n === 0n && binarySuffixOf.has((e + 1) * 10)) {
+      m /= 1024n;
+      e++;
+    }
+    return `${sign}${m}${binarySuffixOf.get(e * 10) ?? ''}`;
+  }
+  // m × 10^e with m whole: the denominator of a parsed quantity divides a power of ten.
+  let e = 0;
+  let m = abs;
+  while (m % q.den !== 0n && e > -MAX_EXPONENT) {
+    m *= 10n;
+    e--;
+  }
+  m /= q.den;
+  while (m % 10n === 0n) {
+    m /= 10n;
+    e++;
+  }
+  // AsCanonicalBytes: the exponent lowered to a multiple of three.
+  const down = ((e % 3) + 3) % 3;
+  m *= 10n ** BigInt(down);
+  e -= down;
+  if (format === 'DecimalSI' && decimalSuffixOf.has(e)) return `${sign}${m}${decimalSuffixOf.get(e)}`;
+  return `${sign}${m}${e === 0 ? '' : `e${e}`}`;
+}

@@ -19,6 +19,13 @@ import { assertNever, transitions, type WorkerState } from './worker-state.js';
 /** How long a failed pull is reported as ErrImagePull before it becomes ImagePullBackOff. */
 const IMAGE_PULL_ERROR_SHOWN_MS = 1_000;
 
+/** How a pod is evicted: reason (`Evicted`), message, and the grace period of its kill. */
+export interface Eviction {
+  reason: string;
+  message: string;
+  gracePeriodSeconds: number;
+}
+
 /** What a pod worker needs from the node: shared by every worker. */
 export interface WorkerDeps {
   runtime: Runtime;
@@ -61,6 +68,12 @@ export class PodWorker {
   private readonly views = new Map<string, ContainerView>();
   private startTime = 0;
   private terminalPhase: 'Succeeded' | 'Failed' | undefined;
+  /** Why the pod was ended from outside (an eviction): its status.reason and message. */
+  private terminalReason: { reason: string; message: string } | undefined;
+  /** An eviction asked for (by the eviction manager); carried out at the start of the next sync. */
+  private pendingEviction: Eviction | undefined;
+  /** The status of a pod that had finished before this worker existed: reported as it was. */
+  private readonly finishedStatus: PodStatus | undefined;
   private wake: { at: number; timer: TimerHandle } | undefined;
   private busy = false;
   private dirty = false;
@@ -85,11 +98,15 @@ export class PodWorker {
     initial: WorkerState,
     private readonly deps: WorkerDeps,
     adopted?: AdoptionPlan,
+    /** The pod had finished before (its API status is terminal): nothing is run, this status is reported. */
+    finished?: PodStatus,
   ) {
     this.pod = pod;
     this.current = initial;
     this.addedAt = deps.clock.now();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.finishedStatus = finished;
+    if (finished) this.terminalPhase = finished.phase === 'Succeeded' ? 'Succeeded' : 'Failed';
     this.log = deps.logger.child({ pod: fullName(pod), podUID: pod.metadata!.uid });
     if (adopted) this.adopt(adopted);
     if (initial.kind === 'waiting') {
@@ -159,8 +176,37 @@ export class PodWorker {
     }
   }
 
+  /**
+   * Whether the pod counts as active (the kubelet's GetActivePods): admitted, started, not in a
+   * terminal phase and not told to stop.
+   */
+  get active(): boolean {
+    return this.current.kind === 'syncing' && !this.terminalPhase && !this.pendingEviction;
+  }
+
+  /** Host paths of the pod's volumes once they are set up (undefined before, or for a moment after an update). */
+  get volumePaths(): PodVolumes | undefined {
+    return this.volumes;
+  }
+
+  /**
+   * Ends an active pod from outside with phase Failed, as the kubelet's eviction manager does
+   * (evictPod → TerminatePodAbnormallyAndWait): at the start of the next sync (probes report, workers
+   * act), a Warning event with the reason and message, every container killed with
+   * `gracePeriodSeconds` (floored at 2 s), the pod's volumes removed. It stays, Failed with that reason
+   * and message, as a pod that finished by itself does, until its source removes it; nothing restarts.
+   * False when the pod is not active.
+   */
+  evict(e: Eviction): boolean {
+    if (!this.active) return false;
+    this.pendingEviction = e;
+    this.kick();
+    return true;
+  }
+
   /** The pod's live status, computed from what the worker knows. */
   status(): PodStatus {
+    if (this.finishedStatus) return structuredClone(this.finishedStatus);
     const rejected = this.current.kind === 'rejected' ? { reason: this.current.reason, message: this.current.message } : undefined;
     const probes = this.deps.probes;
     const containers = [...this.views.values()].map((v) => {
@@ -176,7 +222,9 @@ export class PodWorker {
         podIP: this.podIP ?? this.deps.node.podIP,
         rejected,
         terminalPhase: this.terminalPhase,
-        terminating: this.current.kind === 'terminating' || this.current.kind === 'terminated',
+        terminalReason: this.terminalReason,
+        // An evicted pod's sandbox is done with, as a stopping one's.
+        terminating: this.current.kind === 'terminating' || this.current.kind === 'terminated' || this.terminalReason !== undefined,
       },
       this.deps.clock.now(),
     );
@@ -288,6 +336,9 @@ export class PodWorker {
 
   /** One convergence pass (the kubelet's SyncPod + computePodActions). */
   private async syncPod(): Promise<void> {
+    // Finished before this worker existed, or evicted: nothing is left to converge.
+    if (this.finishedStatus || this.terminalReason) return;
+    if (this.pendingEviction) return this.carryOutEviction(this.pendingEviction);
     if (!(await this.setUpVolumes())) return;
     if (!this.sandboxId) await this.createSandbox();
     await this.killUnhealthy();
@@ -410,6 +461,23 @@ export class PodWorker {
       this.wakeIn(wait);
       return false;
     }
+  }
+
+  /**
+   * An eviction: the terminal phase Failed with its reason and message, an event, every container
+   * stopped, and the volumes removed now, not when the pod goes (freeing the disk is the point; the
+   * kubelet tears down a terminated pod's volumes). Sandbox and logs stay until the pod is removed.
+   */
+  private async carryOutEviction(e: Eviction): Promise<void> {
+    this.terminalPhase = 'Failed';
+    this.terminalReason = { reason: e.reason, message: e.message };
+    this.pendingEviction = undefined;
+    this.cancelWake();
+    this.event(undefined, 'Warning', e.reason, e.message);
+    this.log.info({ reason: e.reason, message: e.message }, 'Evicting the pod');
+    await this.refresh();
+    await this.stopAll(gracePeriodSeconds(this.pod, e.gracePeriodSeconds));
+    await this.deps.volumes.tearDown(this.uid).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod directory'));
   }
 
   /** Reaches a terminal phase: it sticks, and what still runs (sidecars) is stopped. */

@@ -2,10 +2,13 @@ import type { Pod, PodStatus } from '../api/types.js';
 import type { PodOperation } from '../podconfig/pod-config.js';
 import type { ContainerView } from '../status/types.js';
 import type { TimerHandle } from '../util/clock.js';
+import type { PodVolumes } from '../volumes/volume-manager.js';
 import { podOfSandbox } from '../container/container-config.js';
 import { listLeftovers, planAdoption, type Leftover } from './adoption.js';
 import { Backoff, type BackoffEntry } from './backoff.js';
-import { fullName, PodWorker, type WorkerDeps } from './pod-worker.js';
+import { fullName, PodWorker, type Eviction, type WorkerDeps } from './pod-worker.js';
+
+export type { Eviction } from './pod-worker.js';
 
 /** Options of {@link createPodWorkers}. */
 export interface PodWorkersOptions extends Omit<WorkerDeps, 'backoff'> {
@@ -27,12 +30,30 @@ export interface WorkerSnapshot {
   containers: ContainerView[];
 }
 
+/** An active pod (admitted, running, not terminal) and the host paths of its volumes, for the eviction manager. */
+export interface ActivePod {
+  pod: Pod;
+  /** Undefined until they are set up, and for a moment after an update (labels, annotations) until they are written again. */
+  volumes: PodVolumes | undefined;
+}
+
 /** The pod workers: one worker per pod UID; work on one pod never waits for another. */
 export interface PodWorkers {
   /** Applies operations from podconfig, in order. */
   handle(ops: readonly PodOperation[]): void;
   /** Every pod with a worker, terminating ones included, in namespace/name order. */
   list(): WorkerSnapshot[];
+  /**
+   * The active pods (the kubelet's GetActivePods): admitted, started, not in a terminal phase, not
+   * stopping. Cheap: no status is computed.
+   */
+  activePods(): ActivePod[];
+  /**
+   * Evicts an active pod through its worker: it ends Failed with the eviction's reason and message,
+   * its containers are killed, it is never restarted, and it stops counting against maxPods. False
+   * when no active pod has that UID.
+   */
+  evict(uid: string, eviction: Eviction): boolean;
   /** Stops every pod with grace and waits until all are stopped. */
   stopAll(): Promise<void>;
   /** Stops the periodic resync and event subscription; pods keep running. */
@@ -115,6 +136,21 @@ class PodWorkersImpl implements PodWorkers {
       .sort((a, b) => fullName(a.pod).localeCompare(fullName(b.pod)));
   }
 
+  activePods(): ActivePod[] {
+    const out: ActivePod[] = [];
+    for (const w of this.admitted) if (w.active) out.push({ pod: w.desired, volumes: w.volumePaths });
+    return out;
+  }
+
+  evict(uid: string, eviction: Eviction): boolean {
+    const w = this.workers.get(uid);
+    if (!w?.evict(eviction)) return false;
+    // A terminal pod does not count against maxPods (the kubelet admits against active pods only).
+    this.admitted.delete(w);
+    this.admitRejected();
+    return true;
+  }
+
   async stopAll(): Promise<void> {
     const all = [...this.workers.values()];
     this.admitted.clear();
@@ -174,6 +210,16 @@ class PodWorkersImpl implements PodWorkers {
   private add(pod: Pod): void {
     const uid = pod.metadata!.uid!;
     if (this.workers.has(uid)) return;
+    const phase = pod.status?.phase;
+    if ((phase === 'Succeeded' || phase === 'Failed') && !this.leftovers.has(uid)) {
+      // Finished before this nodelet started (completed, or evicted) and nothing of it is left in the
+      // runtime: it is not run again and keeps its status (pod_workers.go UpdatePod: a pod whose API
+      // status is terminal and which runs nothing is terminated at once). Nor does it count against maxPods.
+      const worker = new PodWorker(pod, { kind: 'syncing' }, this.deps, undefined, pod.status);
+      this.workers.set(uid, worker);
+      this.trackName(fullName(pod), worker);
+      return;
+    }
     const active = this.admitted.size;
     if (active >= this.opts.maxPods) {
       // The kubelet's admission (lifecycle/predicate.go): the pod is refused and reported Failed.

@@ -75,6 +75,8 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
   const notReady = phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';
   const status: PodStatus = {
     phase,
+    // As the kubelet's status of a pod it killed abnormally (TerminatePodOptions Reason, Message).
+    ...(view.terminalReason ? { reason: view.terminalReason.reason, message: view.terminalReason.message } : {}),
     conditions: [
       cond('PodReadyToStartContainers', view.startTime > 0 && !view.terminating),
       cond('Initialized', initialized, phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotInitialized'),

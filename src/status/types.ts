@@ -37,6 +37,8 @@ export interface PodView {
   rejected?: WaitingReason;
   /** A terminal phase once reached; phases Succeeded and Failed are sticky. */
   terminalPhase?: 'Succeeded' | 'Failed';
+  /** Why the pod was ended from outside (eviction: `Evicted` and the eviction manager's message): status.reason and message. */
+  terminalReason?: WaitingReason;
   /** True once the worker has been told to stop the pod. */
   terminating: boolean;
 }

@@ -177,6 +177,82 @@ test('with the API server down, static pods start and run; the Node and mirror p
   assert.equal(pgrep(`sleep ${mark}`).length, 1);
 });
 
+test('emptyDir sizeLimit: an API pod that writes past it is evicted (Failed, Evicted, the kubelet message); a static pod is not', async (t) => {
+  const { api, n } = await joined(t);
+  const apiMark = n.track(marker());
+  const staticMark = n.track(marker());
+  // The container writes 2 MiB (random: a compressing filesystem must not shrink it) into its own
+  // emptyDir through the host path, found by the volume's unique name: this works with and without a sandbox.
+  const fill = (volume: string, mark: string) =>
+    `for d in ${n.rootDir}/pods/*/volumes/kubernetes.io~empty-dir/${volume}; do head -c 2097152 /dev/urandom > "$d/fill"; done; exec sleep ${mark}`;
+  const apiVolume = `scratch-${apiMark}`;
+  const staticVolume = `scratch-${staticMark}`;
+  api.put('pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'hog', namespace: 'default' },
+    spec: {
+      nodeName: NODE,
+      terminationGracePeriodSeconds: 30,
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', fill(apiVolume, apiMark)] }],
+      volumes: [{ name: apiVolume, emptyDir: { sizeLimit: '1Mi' } }],
+    },
+  });
+  n.write(
+    'static-hog.yaml',
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: static-hog
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", ${JSON.stringify(fill(staticVolume, staticMark))}]
+  volumes:
+  - name: ${staticVolume}
+    emptyDir: {sizeLimit: 1Mi}
+`,
+  );
+  await waitFor('both containers to run', () => pgrep(`sleep ${apiMark}`).length === 1 && pgrep(`sleep ${staticMark}`).length === 1, 60_000);
+
+  // The eviction manager looks every 10 s; the status reaches the API server on the next round after.
+  const message = `Usage of EmptyDir volume "${apiVolume}" exceeds the limit "1Mi". `;
+  const evicted = await waitFor(
+    'the API pod Failed/Evicted in the API server',
+    () => {
+      const p = api.get('pods', 'default', 'hog') as Pod | undefined;
+      return p?.status?.phase === 'Failed' && p.status.containerStatuses?.[0]?.state?.terminated ? p : undefined;
+    },
+    90_000,
+  );
+  assert.equal(evicted.status!.reason, 'Evicted');
+  assert.equal(evicted.status!.message, message);
+  assert.equal(evicted.status!.containerStatuses![0]!.restartCount, 0);
+  await waitFor('the evicted container to be gone', () => pgrep(`sleep ${apiMark}`).length === 0, 30_000);
+
+  // The static pod is critical: told once in the log, never evicted.
+  await n.waitForOutput(new RegExp(`EmptyDir volume exceeds its sizeLimit: not enforced on a critical pod .*volume=${staticVolume}`), 90_000);
+  const root = `--root-dir=${n.rootDir}`;
+  const inspect = n.cli(['inspect', 'hog', '-n', 'default', root]);
+  assert.match(inspect, /^ {2}phase: Failed$/m);
+  assert.match(inspect, /^ {2}reason: Evicted$/m);
+  assert.match(inspect, new RegExp(`^# {3}Warning\\s+Evicted\\s+.*Usage of EmptyDir volume "${apiVolume}" exceeds the limit "1Mi"\\.$`, 'm'));
+  assert.match(n.cli(['ps', '-a', root]), /\shog\s+-\s+""\s+Failed \(Evicted\)/);
+  const local = await waitFor('the API pod in /pods', async () => (await n.pods()).find((p) => p.metadata?.name === 'hog'));
+  assert.deepEqual([local.status?.phase, local.status?.reason, local.status?.message], ['Failed', 'Evicted', message]);
+
+  const staticPod = await waitFor('the static pod', () => n.pod('static-hog'));
+  assert.equal(staticPod.status?.phase, 'Running');
+  assert.equal(staticPod.status?.reason, undefined);
+  assert.equal(pgrep(`sleep ${staticMark}`).length, 1, 'the static pod still runs');
+  assert.equal(n.output.match(new RegExp(`not enforced on a critical pod .*volume=${staticVolume}`, 'g'))?.length, 1, 'logged once');
+  // Evicted pods are not restarted (the kubelet never restarts them).
+  assert.equal(pgrep(`sleep ${apiMark}`).length, 0);
+  assert.equal((api.get('pods', 'default', 'hog') as Pod).status?.phase, 'Failed');
+});
+
 test('against a real cluster (NODELET_E2E_KUBECONFIG)', { skip: !process.env.NODELET_E2E_KUBECONFIG && 'NODELET_E2E_KUBECONFIG is not set: no real cluster to join' }, async (t) => {
   const n = new Nodelet();
   t.after(() => n.stop());
