@@ -127,6 +127,16 @@ function podAmount(pod: Pod, resource: string, amountOf: (c: Container, r: strin
 export function qosClass(pod: Pod): QosClass {
   const recorded = pod.status?.qosClass;
   if (recorded === 'Guaranteed' || recorded === 'Burstable' || recorded === 'BestEffort') return recorded;
+  // Asked at every status of every pod (GET /pods, each sync): computed once per pod object, whose
+  // spec never changes (an edit is a new object).
+  let known = computedQos.get(pod);
+  if (known === undefined) computedQos.set(pod, (known = computeQos(pod)));
+  return known;
+}
+
+const computedQos = new WeakMap<Pod, QosClass>();
+
+function computeQos(pod: Pod): QosClass {
   let podQos: QosClass | undefined;
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
     const qos = containerQos(c);
