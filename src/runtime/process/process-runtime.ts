@@ -113,6 +113,11 @@ export class ProcessRuntime implements Runtime {
   private support: IsolationSupport | undefined;
   private tools: Promise<IsolationTools> | undefined;
   private capabilities: ReadonlySet<string> | undefined;
+  /**
+   * This process's own OOM score, which a container inherits unless the wrapper writes another. Read
+   * once: nothing changes it after start, and a start must not read /proc for it each time.
+   */
+  private ownOomScore: { value: number | undefined } | undefined;
   /** Pods already told (in the log) that their containers keep the runtime's higher OOM score. */
   private readonly oomRefusedLogged = new Set<string>();
 
@@ -626,7 +631,7 @@ export class ProcessRuntime implements Runtime {
   private oomScoreToWrite(c: Container, log: boolean): number | undefined {
     const wanted = c.config.resources?.oomScoreAdj;
     if (wanted === undefined) return undefined;
-    const inherited = readOomScoreAdj();
+    const inherited = (this.ownOomScore ??= { value: readOomScoreAdj() }).value;
     const plan = oomScorePlan(wanted, inherited, (this.capabilities ??= ownCapabilities()).has('SYS_RESOURCE'));
     const uid = this.podUID(c);
     if (plan.refused && log && !this.oomRefusedLogged.has(uid)) {
