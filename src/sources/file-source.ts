@@ -260,12 +260,7 @@ class FileSourceImpl implements FileSource {
       }
       wanted.add(file);
     }
-    // Files are independent: read them a few dozen at a time so 1,000 new manifests are not 1,000
-    // round trips in a row, without opening them all at once.
-    const files = [...wanted];
-    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f, scope)));
-    }
+    await this.readAll([...wanted], scope);
     for (const file of [...this.files.keys()]) {
       if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);
     }
@@ -281,11 +276,19 @@ class FileSourceImpl implements FileSource {
   private async relistSome(files: string[]): Promise<void> {
     const root = this.opts.path;
     const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set() };
+    await this.readAll(files, scope);
+    for (const file of files) if (this.files.get(file)?.stamp === '') this.files.delete(file);
+    this.emit();
+  }
+
+  /**
+   * Reads `files` as {@link readOne} does. Files are independent: a few dozen at a time, so 1,000 new
+   * manifests are not 1,000 round trips in a row, without opening them all at once.
+   */
+  private async readAll(files: string[], scope: ListScope): Promise<void> {
     for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
       await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f, scope)));
     }
-    for (const file of files) if (this.files.get(file)?.stamp === '') this.files.delete(file);
-    this.emit();
   }
 
   /**
