@@ -5,12 +5,13 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { HttpLimits } from './http-limits.js';
 import { sendStatus, serviceUnavailable } from './kubeapi/status-errors.js';
 import { declaresTooLarge } from './request-body.js';
 import { isHealthzTarget, isKubeApiTarget } from './request-target.js';
+import { isLoopbackIP } from '../util/loopback.js';
 
 /** A server made by {@link createLimitedServer}: HTTP, or HTTPS when given TLS options. */
 export type LimitedServer = Server | HttpsServer;
@@ -110,7 +111,5 @@ function overCapacity(req: IncomingMessage, res: ServerResponse): void {
 
 // A Unix socket has no address: it is local, and guarded by the permissions of --root-dir.
 function isLocal(address: string | undefined): boolean {
-  if (address === undefined) return true;
-  if (isIP(address) === 4) return address.startsWith('127.');
-  return address === '::1' || address.startsWith('::ffff:127.');
+  return address === undefined || isLoopbackIP(address);
 }

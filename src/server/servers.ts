@@ -10,6 +10,7 @@ import { httpLimits } from './http-limits.js';
 import { createLimitedServer, type LimitedServer } from './http-server.js';
 import type { NodeView } from './node-view.js';
 import { authenticating, logSecurePort, type SecurePort } from './secure-port.js';
+import { isLoopbackIP } from '../util/loopback.js';
 
 /** The agent's local socket, under --root-dir: what `nodelet ps` and `nodelet logs` talk to. */
 export function agentSocketPath(rootDir: string): string {
@@ -106,17 +107,13 @@ export async function startServers(view: NodeView, logger: Logger, opts: ServerO
  */
 export function logServers(logger: Logger, config: Readonly<NodeletConfig>, servers: Servers, secure: SecurePort | undefined): void {
   logger.info({ readOnly: servers.readOnlyAddress || 'disabled', socket: servers.socketPath }, 'Serving the read-only API');
-  if (servers.readOnlyAddress && !isLoopback(config.address)) {
+  if (servers.readOnlyAddress && !isLoopbackIP(config.address)) {
     logger.warn(
       { address: servers.readOnlyAddress },
       'The read-only port is served without authentication on an address other hosts may reach: pods, logs and configuration are readable by anyone there',
     );
   }
   if (secure && servers.secureAddress) logSecurePort(logger, secure, servers.secureAddress);
-}
-
-function isLoopback(address: string): boolean {
-  return isIP(address) === 4 ? address.startsWith('127.') : address === '::1';
 }
 
 function hostPort(address: string, port: number): string {

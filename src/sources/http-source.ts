@@ -1,9 +1,9 @@
-import { BlockList, isIP } from 'node:net';
 import type { Pod } from '../api/types.js';
 import { errorMessage } from '../errors.js';
 import { loadPodList, MAX_MANIFEST_BYTES } from '../manifest/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { isLoopbackIP } from '../util/loopback.js';
 
 /** Options of {@link createHttpSource}. */
 export interface HttpSourceOptions {
@@ -102,11 +102,6 @@ export function createHttpSource(opts: HttpSourceOptions): HttpSource {
   };
 }
 
-// 127.0.0.0/8 and ::1; check() also matches the IPv4-mapped form (::ffff:127.0.0.1).
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
 /**
  * Whether `url` is plain `http://` to a host other than this one (localhost, 127.0.0.0/8, ::1): the
  * manifests it serves could be changed by anyone on the network path. False for https and for a URL
@@ -122,8 +117,7 @@ export function isPlainHttpToRemote(url: string): boolean {
   if (u.protocol !== 'http:') return false;
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return false;
-  const family = isIP(host);
-  return family === 0 || !LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return !isLoopbackIP(host);
 }
 
 /** GETs the URL with the headers; resolves with the body of a 200, rejects otherwise. */
