@@ -115,12 +115,13 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     onSync: (operation, seconds) => metrics.observeSync(operation, seconds),
     onFirstStart: (pod, seconds) => metrics.observeFirstStart(pod, seconds),
   });
-  // emptyDir sizeLimit, enforced by eviction through the pod workers (the kubelet's eviction manager).
+  // emptyDir sizeLimit and ephemeral-storage limits, enforced by eviction through the pod workers (the kubelet's eviction manager).
   const eviction = createEvictionManager({
     clock,
     logger,
     activePods: () => workers.activePods(),
     evict: (uid, e) => workers.evict(uid, e),
+    podLogsDir: config.podLogsDir,
   });
   const stopLogErrors = onLogError((n) => {
     const pod = workers.list().find((w) => w.pod.metadata?.uid === n.podUID)?.pod;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -56,6 +56,7 @@ function fixture(pods: Pod[], usage: Record<string, number>) {
       active = active.filter((p) => p.metadata!.uid !== uid);
       return true;
     },
+    podLogsDir: '/logs',
     measure,
   });
   return { clock, lines, evictions, measured, manager };
@@ -108,7 +109,7 @@ test('critical pods (static, mirror, priority >= 2000000000) are never evicted; 
   await manager.synchronize();
   await manager.synchronize();
   assert.deepEqual(evictions.map((e) => e.uid), ['ordinary']);
-  const warned = lines.filter((l) => l.msg === 'EmptyDir volume exceeds its sizeLimit: not enforced on a critical pod');
+  const warned = lines.filter((l) => l.msg === 'A local storage limit is exceeded: not enforced on a critical pod');
   assert.deepEqual(warned.map((l) => [l.podUID, l.volume, l.limit]), [['static', 's', '1Mi'], ['mirror', 'm', '1Mi'], ['critical', 'c', '1Mi']]);
   // Once reported, a critical pod's volume is not walked again.
   assert.deepEqual(measured.filter((d) => d.startsWith('/vol/static/')), ['/vol/static/s']);
@@ -154,6 +155,7 @@ test('a volume that cannot be measured is logged once and never evicts', async (
     logger,
     activePods: () => [{ pod: p, volumes: new Map([['a', '/x']]) }],
     evict: () => ++evicted > 0,
+    podLogsDir: '/logs',
     measure: async () => {
       throw new Error('EACCES: permission denied');
     },
@@ -161,7 +163,7 @@ test('a volume that cannot be measured is logged once and never evicts', async (
   await manager.synchronize();
   await manager.synchronize();
   assert.equal(evicted, 0);
-  assert.equal(lines.filter((l) => l.msg === 'Cannot measure the usage of an emptyDir volume').length, 1);
+  assert.equal(lines.filter((l) => l.msg === 'Cannot measure local storage usage').length, 1);
 });
 
 test('limits are read as the kubelet prints them', () => {
@@ -216,7 +218,7 @@ test('through the pod workers: the evicted pod is killed, ends Failed/Evicted wi
   assert.deepEqual(runtime.calls, ['start main#0']);
   assert.deepEqual(workers.list().map((w) => w.status.phase), ['Running', 'Failed']); // u2: OutOfpods
 
-  const manager = createEvictionManager({ clock, logger: silentLogger(), activePods: () => workers.activePods(), evict: (uid, e) => workers.evict(uid, e) });
+  const manager = createEvictionManager({ clock, logger: silentLogger(), activePods: () => workers.activePods(), evict: (uid, e) => workers.evict(uid, e), podLogsDir: '/nonexistent' });
   assert.equal((await manager.synchronize()).length, 1);
   await settle();
   // The kill's grace is the eviction's 1 s, floored at the kubelet's 2 s.
@@ -277,4 +279,84 @@ test('an API pod already Failed or Succeeded when first seen (a restart after an
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   assert.equal(workers.list().length, 2);
   workers.close();
+});
+
+/** A pod whose containers carry `limits.ephemeral-storage` (undefined: none). */
+function limitedPod(uid: string, limits: Record<string, string | undefined>, volumes: Volumes = []): Pod {
+  const p = pod(uid, volumes);
+  p.spec!.containers = Object.entries(limits).map(([name, limit]) => ({
+    name,
+    command: ['run'],
+    ...(limit === undefined ? {} : { resources: { limits: { 'ephemeral-storage': limit } } }),
+  }));
+  return p;
+}
+
+test('a pod whose logs and local volumes pass the total of its containers\' ephemeral-storage limits is evicted; hostPath and memory emptyDirs do not count', async () => {
+  const volumes: Volumes = [
+    { name: 'scratch', emptyDir: {} },
+    { name: 'ram', emptyDir: { medium: 'Memory' } },
+    { name: 'host', hostPath: { path: '/srv' } },
+    { name: 'info', downwardAPI: { items: [] } },
+  ];
+  const over = limitedPod('u1', { a: '1Mi', b: '512Ki', c: undefined }, volumes);
+  const under = limitedPod('u2', { a: '1Mi', b: '512Ki' }, volumes);
+  const { manager, evictions, measured } = fixture([over, under], {
+    scratch: MiB,
+    info: 4096,
+    ram: 100 * MiB,
+    host: 100 * MiB,
+    'default_p-u1_u1': 512 * 1024,
+    'default_p-u2_u2': 512 * 1024 - 4096,
+  });
+  assert.deepEqual(await manager.synchronize(), [{ uid: 'u1', message: 'Pod ephemeral local storage usage exceeds the total limit of containers 1536Ki. ' }]);
+  assert.deepEqual(evictions.map((e) => e.eviction), [
+    { reason: 'Evicted', message: 'Pod ephemeral local storage usage exceeds the total limit of containers 1536Ki. ', gracePeriodSeconds: 1 },
+  ]);
+  // u2 is at its limit exactly (1 MiB + 4 KiB + 508 KiB): kept, and each of its containers' logs was checked too.
+  assert.deepEqual(measured.filter((d) => d.includes('u2')), ['/vol/u2/scratch', '/vol/u2/info', '/logs/default_p-u2_u2', '/logs/default_p-u2_u2/a', '/logs/default_p-u2_u2/b']);
+  assert.ok(!measured.some((d) => d.endsWith('/ram') || d.endsWith('/host')));
+});
+
+test('a container whose logs pass its own ephemeral-storage limit gets the pod evicted, even under the pod\'s total', async () => {
+  const { manager, evictions } = fixture([limitedPod('u1', { quiet: '10Mi', chatty: '1Mi' })], {
+    'default_p-u1_u1': 2 * MiB,
+    chatty: 2 * MiB,
+  });
+  await manager.synchronize();
+  assert.deepEqual(evictions.map((e) => e.eviction.message), ['Container chatty exceeded its local ephemeral storage limit "1Mi". ']);
+});
+
+test('logs not written yet use nothing; a critical pod over its total is logged once and kept', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-eviction-logs-'));
+  try {
+    const { lines, logger } = logCapture();
+    const critical = limitedPod('u1', { main: '1Ki' });
+    critical.metadata!.annotations!['kubernetes.io/config.source'] = 'file';
+    await writeFile(path.join(dir, 'unrelated'), Buffer.alloc(64 * 1024, 1)); // another pod's: not counted
+    let logged = 0;
+    const options = (p: Pod) => ({
+      clock: new FakeClock(),
+      logger,
+      activePods: () => [{ pod: p, volumes: new Map<string, string>() }],
+      evict: () => ++logged > 0,
+      podLogsDir: dir,
+    });
+    // The real du walk: the pod's log directory does not exist yet.
+    assert.deepEqual(await createEvictionManager(options(limitedPod('u2', { main: '1Ki' }))).synchronize(), []);
+    await mkdir(path.join(dir, 'default_p-u1_u1', 'main'), { recursive: true });
+    await writeFile(path.join(dir, 'default_p-u1_u1', 'main', '0.log'), Buffer.alloc(8192, 1));
+    const manager = createEvictionManager(options(critical));
+    assert.deepEqual(await manager.synchronize(), []);
+    assert.deepEqual(await manager.synchronize(), []);
+    assert.equal(logged, 0);
+    const warned = lines.filter((l) => l.msg === 'A local storage limit is exceeded: not enforced on a critical pod');
+    assert.deepEqual(warned.map((l) => [l.podUID, l.eviction]), [
+      ['u1', 'Pod ephemeral local storage usage exceeds the total limit of containers 1Ki. '],
+      ['u1', 'Container main exceeded its local ephemeral storage limit "1Ki". '],
+    ]);
+    assert.equal(lines.filter((l) => l.msg === 'Cannot measure local storage usage').length, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

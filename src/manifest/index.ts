@@ -19,6 +19,6 @@ export { validatePod, NAME_REQUIRED_MESSAGE, type ValidateContext } from './vali
 export { staticReferenceMessage, ALLOWED_VOLUME_SOURCES } from './validate-static.js';
 export { applyStaticPodDefaults, formatRFC3339Nano, defaultPullPolicy, type DefaultsOptions } from './defaults.js';
 export { staticPodUID, canonicalJSON } from './uid.js';
-export { parseQuantity, compareQuantities, formatQuantity, type Quantity } from './quantity.js';
+export { parseQuantity, compareQuantities, formatQuantity, addQuantities, type Quantity } from './quantity.js';
 export { findUnknownFields, keyLocator, KNOWN_FIELDS, UNKNOWN_FIELD, type FieldKind } from './known-fields.js';
 export { ManifestErrorCode, type Locate, type Position } from './field-errors.js';

@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareQuantities, formatQuantity, isIntegerQuantity, parseQuantity } from './quantity.js';
+import { addQuantities, compareQuantities, formatQuantity, isIntegerQuantity, parseQuantity } from './quantity.js';
 
 // [text, numerator/denominator as the exact value]
 const valid: [string | number, bigint, bigint][] = [
@@ -93,4 +93,15 @@ describe('formatQuantity', () => {
       assert.equal(formatQuantity(parseQuantity(text)!), printed);
     });
   }
+});
+
+test('addQuantities: exact sums printed in the first non-zero operand\'s format, as Quantity.Add', () => {
+  const sum = (...xs: string[]) => xs.map((x) => parseQuantity(x)!).reduce(addQuantities);
+  assert.equal(formatQuantity(sum('1Gi', '512Mi')), '1536Mi');
+  assert.equal(sum('1Gi', '512Mi').text, '1536Mi');
+  assert.equal(formatQuantity(sum('1G', '1Gi')), '2073741824');
+  assert.equal(formatQuantity(sum('0', '2Ki')), '2Ki');
+  assert.equal(formatQuantity(sum('100m', '0.15')), '250m');
+  assert.equal(compareQuantities(sum('1Mi', '1Mi'), parseQuantity('2Mi')!), 0);
+  assert.equal(compareQuantities(parseQuantity(sum('1.5', '1Mi').text)!, sum('1.5', '1Mi')), 0);
 });

@@ -82,6 +82,25 @@ export function compareQuantities(a: Quantity, b: Quantity): number {
   return l < r ? -1 : l > r ? 1 : 0;
 }
 
+/**
+ * `a + b` exactly, printed in `a`'s format unless `a` is zero (Quantity.Add): the total of several
+ * containers' limits reads as the first one was written.
+ */
+export function addQuantities(a: Quantity, b: Quantity): Quantity {
+  const num = a.num * b.den + b.num * a.den;
+  const den = a.den * b.den;
+  const g = gcd(num < 0n ? -num : num, den);
+  const suffix = shape.exec((a.num === 0n ? b : a).text)?.[4] ?? '';
+  const sum = { num: num / g, den: den / g };
+  // The text is the sum as printed in that format (formatQuantity reads only the suffix of it).
+  return { ...sum, text: formatQuantity({ ...sum, text: `0${suffix}` }) };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a === 0n ? 1n : a;
+}
+
 /** Whether a quantity is below zero. */
 export function isNegativeQuantity(q: Quantity): boolean {
   return q.num < 0n;

@@ -177,9 +177,11 @@ test('with the API server down, static pods start and run; the Node and mirror p
   assert.equal(pgrep(`sleep ${mark}`).length, 1);
 });
 
-test('emptyDir sizeLimit: an API pod that writes past it is evicted (Failed, Evicted, the kubelet message); a static pod is not', async (t) => {
+test('local storage limits: API pods past an emptyDir sizeLimit or a container\'s ephemeral-storage limit are evicted (Failed, Evicted, the kubelet message); a static pod is not', async (t) => {
   const { api, n } = await joined(t);
   const apiMark = n.track(marker());
+  const chattyMark = n.track(marker());
+  const quietMark = n.track(marker());
   const staticMark = n.track(marker());
   // The container writes 2 MiB (random: a compressing filesystem must not shrink it) into its own
   // emptyDir through the host path, found by the volume's unique name: this works with and without a sandbox.
@@ -196,6 +198,24 @@ test('emptyDir sizeLimit: an API pod that writes past it is evicted (Failed, Evi
       terminationGracePeriodSeconds: 30,
       containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', fill(apiVolume, apiMark)] }],
       volumes: [{ name: apiVolume, emptyDir: { sizeLimit: '1Mi' } }],
+    },
+  });
+  // 2 MB of output: its log passes the container's 256Ki limit, not the pod's total (256Ki + 10Mi).
+  api.put('pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'chatty', namespace: 'default' },
+    spec: {
+      nodeName: NODE,
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['sh', '-c', `head -c 786432 /dev/urandom | od -An -tx1; exec sleep ${chattyMark}`],
+          resources: { limits: { 'ephemeral-storage': '256Ki' } },
+        },
+        { name: 'quiet', image: 'busybox', command: ['sleep', quietMark], resources: { limits: { 'ephemeral-storage': '10Mi' } } },
+      ],
     },
   });
   n.write(
@@ -215,7 +235,7 @@ spec:
     emptyDir: {sizeLimit: 1Mi}
 `,
   );
-  await waitFor('both containers to run', () => pgrep(`sleep ${apiMark}`).length === 1 && pgrep(`sleep ${staticMark}`).length === 1, 60_000);
+  await waitFor('the containers to run', () => [apiMark, staticMark, chattyMark].every((m) => pgrep(`sleep ${m}`).length === 1), 60_000);
 
   // The eviction manager looks every 10 s; the status reaches the API server on the next round after.
   const message = `Usage of EmptyDir volume "${apiVolume}" exceeds the limit "1Mi". `;
@@ -231,9 +251,15 @@ spec:
   assert.equal(evicted.status!.message, message);
   assert.equal(evicted.status!.containerStatuses![0]!.restartCount, 0);
   await waitFor('the evicted container to be gone', () => pgrep(`sleep ${apiMark}`).length === 0, 30_000);
+  const chatty = await waitFor('the chatty pod Failed/Evicted', () => {
+    const p = api.get('pods', 'default', 'chatty') as Pod | undefined;
+    return p?.status?.phase === 'Failed' ? p : undefined;
+  }, 90_000);
+  assert.deepEqual([chatty.status!.reason, chatty.status!.message], ['Evicted', 'Container main exceeded its local ephemeral storage limit "256Ki". ']);
+  await waitFor('the chatty pod\'s containers to be gone', () => pgrep(`sleep ${chattyMark}`).length + pgrep(`sleep ${quietMark}`).length === 0, 30_000);
 
   // The static pod is critical: told once in the log, never evicted.
-  await n.waitForOutput(new RegExp(`EmptyDir volume exceeds its sizeLimit: not enforced on a critical pod .*volume=${staticVolume}`), 90_000);
+  await n.waitForOutput(new RegExp(`A local storage limit is exceeded: not enforced on a critical pod .*volume=${staticVolume}`), 90_000);
   const root = `--root-dir=${n.rootDir}`;
   const inspect = n.cli(['inspect', 'hog', '-n', 'default', root]);
   assert.match(inspect, /^ {2}phase: Failed$/m);

@@ -117,6 +117,13 @@ describe('the bwrap command line', () => {
     assert.ok(!plan.prefix.includes('--unshare-pid'));
   });
 
+  it('refuses shareProcessNamespace in a sandbox, naming the ways that honour it; a privileged or host process shares the host\'s', () => {
+    const linux = { namespaces: { network: 'pod', pid: 'pod', ipc: 'pod' } as const, supplementalGroups: [], privileged: false, sysctls: {} };
+    refusal(() => planLaunch(input({ sandbox: sandbox({ linux }) })), /^container main: shareProcessNamespace is not supported .*--process-isolation=none .*--container-runtime-endpoint/);
+    assert.equal(planLaunch(input({ sandbox: sandbox({ linux }), mode: 'none' })).kind, 'host');
+    assert.equal(planLaunch(input({ sandbox: sandbox({ linux }), config: config({ security: security({ privileged: true }) }) })).kind, 'host');
+  });
+
   it('drops, then adds, the capabilities of a root container, in the CAP_ spelling bwrap wants', () => {
     const sec = security({ capabilities: { drop: ['ALL'], add: ['net_bind_service', 'CAP_CHOWN'] } });
     const args = planLaunch(input({ config: config({ security: sec }) })).prefix.join(' ');

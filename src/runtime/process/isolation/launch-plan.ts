@@ -39,8 +39,8 @@ export interface LaunchInput {
 /**
  * Decides how a container runs and checks that it can run that way. Throws CreateContainerConfigError
  * for what the spec asks and this runtime cannot honour: runAsNonRoot with uid 0, volumes that a host
- * process would not see where the spec says (without a sandbox), an identity without setpriv,
- * capabilities unknown or not ours to give.
+ * process would not see where the spec says (without a sandbox), a PID namespace shared by the pod's
+ * containers (in a sandbox), an identity without setpriv, capabilities unknown or not ours to give.
  */
 export function planLaunch(input: LaunchInput): LaunchPlan {
   const { config, sandbox, self } = input;
@@ -57,6 +57,12 @@ export function planLaunch(input: LaunchInput): LaunchPlan {
   if (kind === 'host') {
     const problems = hostProcessMountProblems(mounts);
     if (problems.length > 0) throw fail(`container ${config.name}: ${problems.join('; ')}: ${whyHost(input)}`);
+  } else if (sandbox.linux?.namespaces?.pid === 'pod') {
+    // Each sandbox is its own PID namespace; silently giving one per container would break what the pod relies on.
+    throw fail(
+      `container ${config.name}: shareProcessNamespace is not supported in the process runtime's sandboxes (each container has a PID namespace of its own); ` +
+        'run the pod with --process-isolation=none (its containers then share the host\'s PID namespace) or on a CRI runtime (--container-runtime-endpoint)',
+    );
   }
 
   const identity = containerIdentity(sec, self, input.passwdGid);
