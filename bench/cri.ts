@@ -24,7 +24,7 @@ import type * as cri from '../src/runtime/cri/api-types.js';
 import { createCriClient, type CriClient } from '../src/runtime/cri/cri-client.js';
 import { criContainerConfig, criSandboxConfig } from '../src/runtime/cri/to-cri.js';
 import { BenchAgent, GRACE_SECONDS, NODE_NAME, ROOT } from './agent.js';
-import { readCpuTicks } from './proc.js';
+import { CLK_TCK, onPath, readCpuTicks } from './proc.js';
 import type { Row } from './report.js';
 import { BenchTimeout, type Deadline, delay, fmtMs, fmtSeconds, progress, summarize } from './util.js';
 
@@ -227,15 +227,6 @@ function stopCriNow(): void {
 
 // ---------------------------------------------------------------------------------------------------
 
-function onPath(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Why the CRI scenario cannot run here, or undefined. */
 export function criUnavailable(): string | undefined {
   const missing = ['containerd', 'ctr', 'runc'].filter((b) => !onPath(b));
@@ -415,7 +406,7 @@ class CriBench {
       for (const name of names) a.moveIn(name);
       const r = await this.waitRunning(`nodelet, ${n} pods`, ns, n, t0, this.timeoutFor(n));
       const cpu1 = readCpuTicks(a.pid);
-      const cpuS = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / clkTck() : NaN;
+      const cpuS = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / CLK_TCK : NaN;
       const c0 = performance.now();
       for (const name of names) a.removeManifest(name);
       const cleanupMs = await this.waitNoSandboxes(ns, c0, this.timeoutFor(n) + GRACE_SECONDS * 1000);
@@ -575,18 +566,6 @@ function readFileSafe(file: string): string {
   } catch {
     return '';
   }
-}
-
-let clk: number | undefined;
-function clkTck(): number {
-  if (clk === undefined) {
-    try {
-      clk = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clk = 100;
-    }
-  }
-  return clk;
 }
 
 const median = (xs: readonly number[]) => summarize(xs).p50;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { newMarker } from './agent.js';
-import { pidsWithCmdline, ProcScanner, readCmdline, readCpuTicks, sleepCmdline } from './proc.js';
+import { CLK_TCK, onPath, pidsWithCmdline, ProcScanner, readCmdline, readCpuTicks, sleepCmdline } from './proc.js';
 import { BenchTimeout, type Deadline, delay, fmtMs, fmtSeconds, progress } from './util.js';
 
 export type PeerName = 'spawn-loop' | 'supervisord';
@@ -101,15 +101,6 @@ async function stopTracked(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-
-function onPath(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Why a peer cannot be measured here, or undefined. Never installs anything. */
 export function peerUnavailable(peer: PeerName): string | undefined {
@@ -280,7 +271,7 @@ export async function supervisord(n: number, deadline: Deadline, pollMs: number)
   try {
     const r = await waitAll(`supervisord, ${n} programs`, scanner, new Set(m.cmdlines), t0, { deadline, timeoutMs: Math.max(60_000, n * 120), pollMs, alive: () => exited });
     pids = r.pids;
-    const cpuS = ((child.pid ? readCpuTicks(child.pid) : undefined) ?? NaN) / clkTck();
+    const cpuS = ((child.pid ? readCpuTicks(child.pid) : undefined) ?? NaN) / CLK_TCK;
     return { peer: 'supervisord', n, allMs: r.allMs, firstMs: Math.min(...r.seenMs), seenMs: r.seenMs, cpuS };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -293,18 +284,6 @@ export async function runPeer(peer: PeerName, n: number, deadline: Deadline, pol
   const r = peer === 'spawn-loop' ? await spawnLoop(n, deadline, pollMs) : await supervisord(n, deadline, pollMs);
   progress(`   ${PEER_LABEL[peer]}: all ${n} running after ${fmtSeconds(r.allMs)} (first after ${fmtMs(r.firstMs)}; its CPU ${r.cpuS.toFixed(2)} s)`);
   return r;
-}
-
-let clk: number | undefined;
-function clkTck(): number {
-  if (clk === undefined) {
-    try {
-      clk = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clk = 100;
-    }
-  }
-  return clk;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -354,7 +333,7 @@ export interface ProbeFloorRun {
 }
 
 /** Runs the probe floor for `windowMs` against the server on 127.0.0.1:`port`, after a 3 s warm-up. */
-export async function probeFloor(port: number, n: number, windowMs: number, deadline: Deadline, clkTck: number): Promise<ProbeFloorRun> {
+export async function probeFloor(port: number, n: number, windowMs: number, deadline: Deadline): Promise<ProbeFloorRun> {
   const child = spawn(process.execPath, ['--max-semi-space-size=1', '-e', PROBE_FLOOR_SCRIPT, String(port), String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
   live.daemons.add(child);
   try {
@@ -380,7 +359,7 @@ export async function probeFloor(port: number, n: number, windowMs: number, dead
     const c1 = readCpuTicks(child.pid!);
     const seconds = (performance.now() - w0) / 1000;
     if (c0 === undefined || c1 === undefined) throw new Error('the probe floor disappeared during the window');
-    return { cpuPct: ((c1 - c0) / clkTck / seconds) * 100, probesPerS: (last.ok - ok0) / seconds, failed: last.failed - failed0 };
+    return { cpuPct: ((c1 - c0) / CLK_TCK / seconds) * 100, probesPerS: (last.ok - ok0) / seconds, failed: last.failed - failed0 };
   } finally {
     child.kill('SIGKILL');
     await stopTracked();

@@ -2,6 +2,7 @@
  * Reading /proc: new processes (to see a container start without asking the agent), and a process's
  * memory and CPU time. Linux only.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** A process that appeared since the last scan, with its command line (NUL-separated, as in /proc). */
@@ -122,6 +123,25 @@ export function readRssBytes(pid: number): number | undefined {
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Clock ticks per second (USER_HZ), the unit of {@link readCpuTicks}. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Whether a command is found in PATH (the shell's `command -v`). */
+export function onPath(bin: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 

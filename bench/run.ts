@@ -27,7 +27,7 @@ import { BenchAgent, GRACE_SECONDS, newMarker, ROOT } from './agent.js';
 import { criBudgetMs, criMethod, runCriScenario, stopCri, type CriSeries } from './cri.js';
 import { PEER_LABEL, PEER_NAMES, peerUnavailable, peerVersion, probeFloor, runPeer, stopPeersNow, type PeerName, type PeerRun } from './peers.js';
 import { renderSvg, type Curve } from './plot.js';
-import { ProcScanner, readCmdline, readCpuTicks, readMemory, readRssBytes, sleepCmdline } from './proc.js';
+import { CLK_TCK, ProcScanner, readCmdline, readCpuTicks, readMemory, readRssBytes, sleepCmdline } from './proc.js';
 import { describeMachine, loadAverage, markdown, resultsTable, type Row } from './report.js';
 import {
   BenchTimeout,
@@ -189,14 +189,6 @@ const METRIC_GAP_MAX_MS = 80;
 const METRIC_GAP_MAX_FRACTION = 0.05;
 /** Quiet time between two single-pod trials, once the previous pod's process is gone. */
 const TRIAL_GAP_MS = 100;
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -905,7 +897,7 @@ async function probeLoad(): Promise<void> {
 
     progress(`   the probe floor: a bare Node loop making the same ${n} probes/s`);
     // Half nodelet's window: a steady loop needs no longer, and the whole bench must stay within 10 minutes.
-    const floor = await probeFloor(port, n, PLAN.probeWindowMs / 2, deadline, CLK_TCK);
+    const floor = await probeFloor(port, n, PLAN.probeWindowMs / 2, deadline);
     rows.push({
       scenario: '5',
       figure: `The same probes from a bare Node loop (the floor: a connection, the request, the response, nothing else) (nodelet / it)`,

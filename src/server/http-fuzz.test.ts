@@ -11,14 +11,11 @@
 // NODELET_HTTP_FUZZ_SEED replays a reported failure.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { ContainerView } from '../status/types.js';
 import type { ExecResult } from '../runtime/types.js';
-import { FakeView, rawRequest, snapshot, startTestServers, TEST_TOKEN, waitFor } from './testing.js';
+import { nodeWithLog, rawRequest, snapshot, startTestServers, TEST_TOKEN, waitFor } from './testing.js';
 
 const numRuns = Number(process.env.NODELET_HTTP_FUZZ_RUNS ?? 500);
 // Chosen here rather than by fast-check, so that it is printed even when a run goes wrong outside a property.
@@ -174,24 +171,8 @@ const authArb = fc.constantFrom<Array<[string, string]>>(
 for (const secure of [false, true]) {
   const port = secure ? 'the authenticated port (TLS, tokens)' : 'the read-only port';
   test(`random requests to ${port} never crash the server, never get a 5xx or a stack, never read outside the log directory`, { timeout: 3_600_000 }, async (t) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-fuzz-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const logDir = path.join(dir, 'pods', 'default_a-n1_uid-a', 'main');
-    await mkdir(logDir, { recursive: true });
-    const logPath = path.join(logDir, '0.log');
-    await writeFile(logPath, '2024-05-01T11:00:00.000000000Z stdout F hello from main\n');
-    const marker = `MARKER-${Math.random().toString(16).slice(2)}-outside-the-log-dir`;
-    const markerPath = path.join(dir, 'marker.txt');
-    await writeFile(markerPath, `${marker}\n`);
-
-    const main: ContainerView = {
-      name: 'main',
-      init: false,
-      restartCount: 0,
-      current: { id: 'c1', sandboxId: 's1', name: 'main', attempt: 0, state: 'running', image: 'x', createdAt: 1, startedAt: 1, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath },
-    };
-    const view = new FakeView();
-    view.snapshots = [snapshot('a', { containers: [main] }), snapshot('b', { namespace: 'kube-system' })];
+    const { view, marker, markerPath } = await nodeWithLog(t);
+    view.snapshots.push(snapshot('b', { namespace: 'kube-system' }));
     const servers = await startTestServers(t, view, {}, secure ? { runtime: fakeRuntime } : undefined);
     const { streams } = servers;
     const port = secure ? servers.securePort! : servers.port;

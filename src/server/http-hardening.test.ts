@@ -3,39 +3,15 @@
 // temp root dir and a free port; every wait is for a condition, with a generous deadline.
 
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { ContainerView } from '../status/types.js';
-import { FakeView, rawRequest, snapshot, startTestServers, waitFor } from './testing.js';
+import { nodeWithLog, rawRequest, snapshot, startTestServers, waitFor } from './testing.js';
 
 type T = { after: (fn: () => void | Promise<void>) => void };
 
 const STACK = /\n\s+at .+:\d+:\d+/;
-
-/** A view with pod `a-n1` whose container `main` runs and has a log, and a marker file outside the log directory. */
-async function nodeWithLog(t: T): Promise<{ view: FakeView; logPath: string; marker: string; markerPath: string }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-logs-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const logDir = path.join(dir, 'pods', 'default_a-n1_uid-a', 'main');
-  await mkdir(logDir, { recursive: true });
-  const logPath = path.join(logDir, '0.log');
-  await writeFile(logPath, '2024-05-01T11:00:00.000000000Z stdout F hello from main\n');
-  const marker = `MARKER-${Math.random().toString(16).slice(2)}-outside-the-log-dir`;
-  const markerPath = path.join(dir, 'marker.txt');
-  await writeFile(markerPath, `${marker}\n`);
-  const main: ContainerView = {
-    name: 'main',
-    init: false,
-    restartCount: 0,
-    current: { id: 'c1', sandboxId: 's1', name: 'main', attempt: 0, state: 'running', image: 'x', createdAt: 1, startedAt: 1, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath },
-  };
-  const view = new FakeView();
-  view.snapshots = [snapshot('a', { containers: [main] })];
-  return { view, logPath, marker, markerPath };
-}
 
 function get(target: string, headers: Record<string, string> = {}, method = 'GET'): string {
   const h = Object.entries({ host: '127.0.0.1', connection: 'close', ...headers })

@@ -1,7 +1,7 @@
 // Test seam for server/: a NodeView over hand-made pods, a snapshot builder, and the real servers
 // started in-process with a raw HTTP client to talk to them.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -218,4 +218,26 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A view with pod `a-n1` whose container `main` runs and has a log, and a marker file outside the log directory. */
+export async function nodeWithLog(t: { after: (fn: () => void | Promise<void>) => void }): Promise<{ view: FakeView; logPath: string; marker: string; markerPath: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nodelet-http-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const logDir = path.join(dir, 'pods', 'default_a-n1_uid-a', 'main');
+  await mkdir(logDir, { recursive: true });
+  const logPath = path.join(logDir, '0.log');
+  await writeFile(logPath, '2024-05-01T11:00:00.000000000Z stdout F hello from main\n');
+  const marker = `MARKER-${Math.random().toString(16).slice(2)}-outside-the-log-dir`;
+  const markerPath = path.join(dir, 'marker.txt');
+  await writeFile(markerPath, `${marker}\n`);
+  const main: ContainerView = {
+    name: 'main',
+    init: false,
+    restartCount: 0,
+    current: { id: 'c1', sandboxId: 's1', name: 'main', attempt: 0, state: 'running', image: 'x', createdAt: 1, startedAt: 1, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath },
+  };
+  const view = new FakeView();
+  view.snapshots = [snapshot('a', { containers: [main] })];
+  return { view, logPath, marker, markerPath };
 }
