@@ -233,6 +233,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
         pods: () => workers.list(),
         staticSourcesReady,
         onSnapshot: (pods) => applySnapshot('api', pods),
+        events,
       })
     : undefined;
   if (cluster) logger.info({ server: cluster.server, kubeconfig: config.kubeconfig }, 'Source: API server (pods bound to this node; mirror pods for static pods)');

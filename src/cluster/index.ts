@@ -1,8 +1,10 @@
 import type { Pod } from '../api/types.js';
+import type { EventRecorder } from '../events/recorder.js';
 import type { WorkerSnapshot } from '../podworkers/pod-workers.js';
 import { createApiServerSource } from '../sources/apiserver-source.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { createEventSink } from './event-sink.js';
 import { loadKubeClient } from './kube-client.js';
 import { NodeAgent } from './node-agent.js';
 import type { NodeFacts } from './node-object.js';
@@ -21,6 +23,8 @@ export interface ClusterOptions {
   staticSourcesReady: () => boolean;
   /** The API source's snapshots, for podconfig (source `api`). */
   onSnapshot: (pods: Pod[]) => void;
+  /** The node's events, written to the API server from now on. */
+  events: Pick<EventRecorder, 'subscribe'>;
 }
 
 /** A node that has joined a cluster. */
@@ -31,7 +35,7 @@ export interface Cluster {
 
 /**
  * Joins the cluster of a kubeconfig: registers the Node and keeps its status and Lease fresh, runs the
- * pods bound to it, keeps mirror pods for its static pods and statuses in the API server. Nothing here
+ * pods bound to it, keeps mirror pods for its static pods, statuses and events in the API server. Nothing here
  * waits for the API server: with it unreachable, static pods run as usual and all of this catches up
  * when it is back.
  */
@@ -64,12 +68,16 @@ export async function joinCluster(opts: ClusterOptions): Promise<Cluster> {
     onSnapshot: opts.onSnapshot,
     onMirrorPods: (mirrors) => sync.setMirrors(mirrors),
   });
+  const sink = createEventSink({ client, nodeName: opts.facts.nodeName, clock: opts.clock, logger: logger.child({ sink: 'events' }) });
+  const unsubscribe = opts.events.subscribe((e) => sink.push(e));
   agent.start();
   source.start();
   sync.start();
   return {
     server: client.server,
     stop() {
+      unsubscribe();
+      sink.stop();
       source.stop();
       sync.stop();
       agent.stop();

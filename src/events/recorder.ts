@@ -32,6 +32,11 @@ export interface EventRecorder {
   list(uid?: string): PodEvent[];
   /** Drops a pod's events (after the pod is gone). */
   forget(uid: string): void;
+  /**
+   * Calls `listener` with each event recorded from now on, new or folded into an earlier one (then
+   * with its count and last timestamp raised), as a copy. Returns what unsubscribes it.
+   */
+  subscribe(listener: (e: PodEvent) => void): () => void;
 }
 
 /** At most this many distinct events are kept per pod; the oldest go first. */
@@ -40,8 +45,12 @@ export const MAX_EVENTS_PER_POD = 100;
 /** Creates the in-memory event recorder. */
 export function createEventRecorder(clock: Clock, maxPerPod = MAX_EVENTS_PER_POD): EventRecorder {
   const byPod = new Map<string, PodEvent[]>();
+  const listeners = new Set<(e: PodEvent) => void>();
   let version = 0;
   let seq = 0;
+  const tell = (e: PodEvent) => {
+    for (const l of listeners) l({ ...e, involvedObject: { ...e.involvedObject } });
+  };
   return {
     record(obj, type, reason, message) {
       const now = clock.now();
@@ -57,9 +66,10 @@ export function createEventRecorder(clock: Clock, maxPerPod = MAX_EVENTS_PER_POD
         // Keep the list in last-seen order so the oldest is evicted first.
         list.splice(list.indexOf(same), 1);
         list.push(same);
+        tell(same);
         return;
       }
-      list.push({
+      const event: PodEvent = {
         name: `${obj.name}.${(now * 1000 + (seq++ % 1000)).toString(16)}`,
         involvedObject: { ...obj },
         type,
@@ -69,8 +79,10 @@ export function createEventRecorder(clock: Clock, maxPerPod = MAX_EVENTS_PER_POD
         firstTimestamp: now,
         lastTimestamp: now,
         resourceVersion: ++version,
-      });
+      };
+      list.push(event);
       if (list.length > maxPerPod) list.shift();
+      tell(event);
     },
     list(uid) {
       const all = uid === undefined ? [...byPod.values()].flat() : [...(byPod.get(uid) ?? [])];
@@ -78,6 +90,10 @@ export function createEventRecorder(clock: Clock, maxPerPod = MAX_EVENTS_PER_POD
     },
     forget(uid) {
       byPod.delete(uid);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
   };
 }

@@ -7,7 +7,7 @@
 
 import type { WorkerSnapshot } from '../podworkers/pod-workers.js';
 import type { CgroupManager, CgroupUsage } from '../runtime/process/cgroups/index.js';
-import { kubeTime } from '../server/kubeapi/human-duration.js';
+import { kubeTime } from '../util/kube-time.js';
 import { CLOCK_TICKS_PER_SECOND, readNodeUsage, readProcessGroups, residentBytes, type ProcStat } from './proc.js';
 
 /** The process runtime's cgroups opened for reading; resolves undefined where containers have none. */

@@ -5,7 +5,7 @@
 // and pkg/registry/rest/{create,update,delete}.go) with each resource's strategy from resources.ts.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { kubeTime } from '../../src/server/kubeapi/human-duration.js';
+import { kubeTime } from '../../src/util/kube-time.js';
 import { defaultPod, type Obj, podQOS, sortKeys, validateName } from './defaults.js';
 import { alreadyExists, conflict, type FieldError, invalid, notFound, OPTIMISTIC_LOCK, unknownError } from './errors.js';
 import { RESOURCES, type ResourceDef } from './resources.js';

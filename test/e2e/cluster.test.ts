@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from '../../src/api/types.js';
+import type { Event } from 'kubernetes-types/core/v1.js';
 import { startApiServerDouble, type ApiServerDouble } from '../apiserver-double/server.js';
 import { marker, Nodelet, NODE, pgrep, sleepPod, waitFor } from './harness.js';
 
@@ -102,10 +103,19 @@ test('a pod bound to the node runs, its status is patched, and a graceful deleti
   });
   assert.equal(running.status!.containerStatuses![0]!.restartCount, 0);
   assert.equal(running.status!.conditions!.find((c) => c.type === 'Ready')?.status, 'True');
+  // Its events are in the API server, about the API's pod object, as the kubelet writes them.
+  const eventsOf = (reason: string) =>
+    (api.list('events', 'default') as Event[]).filter((e) => e.involvedObject.uid === running.metadata!.uid && e.reason === reason);
+  const started = await waitFor('the Started event in the API server', () => eventsOf('Started')[0]);
+  assert.deepEqual(
+    [started.type, started.involvedObject.fieldPath, started.source, started.reportingComponent, started.count],
+    ['Normal', 'spec.containers{main}', { component: 'kubelet', host: NODE }, 'kubelet', 1],
+  );
 
   assert.equal(await userCall(api, 'DELETE', '/api/v1/namespaces/default/pods/bound', { gracePeriodSeconds: 5 }), 200);
   await waitFor('the container to stop', () => pgrep(`sleep ${mark}`).length === 0);
   await waitFor('the pod to be deleted for good', () => !api.get('pods', 'default', 'bound'));
+  await waitFor('the Killing event in the API server', () => eventsOf('Killing').length === 1);
   const finalDelete = api.requests.find((r) => r.method === 'DELETE' && r.path.endsWith('/pods/bound') && (r.body as { gracePeriodSeconds?: number })?.gracePeriodSeconds === 0);
   assert.ok(finalDelete, 'nodelet deletes with grace 0 once the containers are gone');
 });
@@ -256,6 +266,10 @@ spec:
     return p?.status?.phase === 'Failed' ? p : undefined;
   }, 90_000);
   assert.deepEqual([chatty.status!.reason, chatty.status!.message], ['Evicted', 'Container main exceeded its local ephemeral storage limit "256Ki". ']);
+  const evictedEvent = await waitFor('the Evicted event in the API server', () =>
+    (api.list('events', 'default') as Event[]).find((e) => e.involvedObject.uid === chatty.metadata!.uid && e.reason === 'Evicted'),
+  );
+  assert.deepEqual([evictedEvent.type, evictedEvent.message], ['Warning', chatty.status!.message]);
   await waitFor('the chatty pod\'s containers to be gone', () => pgrep(`sleep ${chattyMark}`).length + pgrep(`sleep ${quietMark}`).length === 0, 30_000);
 
   // The static pod is critical: told once in the log, never evicted.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { humanDuration, kubeTime, timestampSince } from './human-duration.js';
+import { kubeTime } from '../../util/kube-time.js';
+import { humanDuration, timestampSince } from './human-duration.js';
 
 test('ages follow apimachinery HumanDuration', () => {
   const s = 1000;
