@@ -17,7 +17,7 @@ import { createStatsProvider, type CgroupReader } from './metrics/stats-summary.
 import { PodConfig } from './podconfig/pod-config.js';
 import { createPodWorkers } from './podworkers/pod-workers.js';
 import type { BackoffEntry } from './podworkers/backoff.js';
-import { connectCriRuntime, type RuntimeHealth } from './runtime/cri/cri-runtime.js';
+import type { RuntimeHealth } from './runtime/cri/cri-runtime.js';
 import { ownerOf } from './runtime/cri/to-cri.js';
 import { connectProcessRuntime, type LogErrorNotice } from './runtime/process/supervisor/client.js';
 import type { Runtime } from './runtime/types.js';
@@ -286,6 +286,8 @@ interface OpenedRuntime {
 async function openRuntime(config: NodeletConfig, env: NodeEnvironment): Promise<OpenedRuntime> {
   const logger = env.logger.child({ component: 'runtime' });
   if (config.containerRuntimeEndpoint) {
+    // Loaded only here: gRPC and protobufjs cost the process runtime's nodes megabytes of heap for nothing.
+    const { connectCriRuntime } = await import('./runtime/cri/cri-runtime.js');
     const cri = await connectCriRuntime({
       endpoint: config.containerRuntimeEndpoint,
       // Several nodelets (tests, or a node and a sandbox) may share one containerd: each sees only its own.
