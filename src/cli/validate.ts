@@ -11,8 +11,9 @@ import { auditManifestDir, auditManifestFile, processAuditPolicy, type AuditedDi
  * error with file, line and column, and every unknown field as a `warning:` line (with a did-you-mean
  * suggestion). Directories are read like --pod-manifest-path (no recursion). Run as root, it audits
  * them as nodelet run does (unless `audit.allowInsecure`): an insecure directory is one line and its
- * files are not read, an insecure file is one line. `ok` is false on any error; warnings alone leave
- * it true.
+ * files are not read, an insecure file is one line. Two manifests of one pod name (namespace/name,
+ * after the node suffix) are an error on the later one: nodelet runs only the first in file-name
+ * order. `ok` is false on any error; warnings alone leave it true.
  */
 export async function validateCommand(
   paths: string[],
@@ -22,6 +23,8 @@ export async function validateCommand(
   const lines: string[] = [];
   let ok = true;
   const node = nodeName.trim().toLowerCase();
+  /** namespace/name → the file that defines it first. */
+  const definedBy = new Map<string, string>();
   for (const p of paths) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) {
@@ -62,7 +65,15 @@ export async function validateCommand(
       // Warnings first, in the compiler's `file:line:col: warning: …` form; alone they keep exit code 0.
       for (const w of r.warnings) lines.push(warningLine(w));
       if (r.ok) {
-        lines.push(`${file}: ok (pod ${r.pod.metadata!.namespace}/${r.pod.metadata!.name})`);
+        const name = `${r.pod.metadata!.namespace}/${r.pod.metadata!.name}`;
+        const first = definedBy.get(name);
+        if (first === undefined) {
+          definedBy.set(name, file);
+          lines.push(`${file}: ok (pod ${name})`);
+        } else {
+          ok = false;
+          lines.push(`${file}: duplicate pod name ${name}, already defined by ${first}: nodelet runs the first in file-name order and ignores this one`);
+        }
       } else {
         ok = false;
         for (const e of r.errors) lines.push(e.located);

@@ -8,6 +8,7 @@ import { invalidConfig, reasonOf } from './invalid.js';
 import { parseArgs, type FlagOccurrence } from './parse-args.js';
 import type { LoadedConfig, NodeletConfig, ValueOrigin } from './types.js';
 import { appendHeaders, normalizeNodeName } from './values.js';
+import { compareStrings } from '../util/compare.js';
 
 /** What loadConfig may touch of the outside world: injected, so tests need no real files or host. */
 export interface ConfigEnv {
@@ -153,7 +154,7 @@ function listDropIns(env: ConfigEnv, dir: string): string[] {
   // subdirectories are not descended into (the kubelet's WalkDir does; nobody relies on it).
   return names
     .filter((name) => name.endsWith('.conf') && !name.startsWith('.'))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(compareStrings)
     .map((name) => path.join(dir, name));
 }
 

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Pod } from '../api/types.js';
 import { ConfigSeenAnnotation } from '../api/types.js';
+import { compareStrings } from '../util/compare.js';
 
 /** One change for the pod workers (pkg/kubelet/types PodOperation, the subset static pods need). */
 export type PodOperation =
@@ -53,7 +54,7 @@ export class PodConfig {
     const duplicates: DuplicatePod[] = [];
     // Pods already running keep their name: a new file that copies a running pod's name loses.
     const candidates: { source: string; pod: Pod }[] = [];
-    for (const [source, pods] of [...this.snapshots.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [source, pods] of [...this.snapshots.entries()].sort(([a], [b]) => compareStrings(a, b))) {
       for (const pod of pods) candidates.push({ source, pod });
     }
     const known = (p: Pod) => (this.desired.has(p.metadata!.uid!) ? 0 : 1);

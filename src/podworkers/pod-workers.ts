@@ -7,6 +7,7 @@ import { podOfSandbox } from '../container/container-config.js';
 import { listLeftovers, planAdoption, type Leftover } from './adoption.js';
 import { Backoff, type BackoffEntry } from './backoff.js';
 import { fullName, PodWorker, type Eviction, type WorkerDeps } from './pod-worker.js';
+import { compareStrings } from '../util/compare.js';
 
 export type { Eviction } from './pod-worker.js';
 
@@ -133,7 +134,7 @@ class PodWorkersImpl implements PodWorkers {
   list(): WorkerSnapshot[] {
     return [...this.workers.values()]
       .map((w) => ({ pod: w.desired, status: w.status(), state: w.state, containers: w.containers() }))
-      .sort((a, b) => fullName(a.pod).localeCompare(fullName(b.pod)));
+      .sort((a, b) => compareStrings(fullName(a.pod), fullName(b.pod)));
   }
 
   activePods(): ActivePod[] {

@@ -4,6 +4,7 @@
 // name and image of each running container. It shows what runs, whatever nodelet thinks should.
 
 import type { Runtime } from '../runtime/types.js';
+import { compareStrings } from '../util/compare.js';
 
 /** The part of the runtime /runningpods/ reads. */
 export type RunningPodsSource = Pick<Runtime, 'listPodSandboxes' | 'listContainers'>;
@@ -36,7 +37,7 @@ export async function runningPods(runtime: RunningPodsSource): Promise<{ kind: '
     podOf(s).containers.push({ name: c.name, image: c.image });
   }
   const items = [...pods.values()]
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
+    .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name))
     .map(
       (p): RunningPod => ({
         // As the kubelet encodes it: the zero values of a v1.Pod built from only these fields.

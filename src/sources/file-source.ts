@@ -7,6 +7,7 @@ import { loadPodManifest, MAX_MANIFEST_BYTES } from '../manifest/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { auditActive, auditManifestDir, auditManifestFile, type AuditedDir, type ManifestAuditPolicy } from './manifest-audit.js';
+import { compareStrings } from '../util/compare.js';
 
 /** The manifest file extensions we load; everything else is reported once and skipped (DESIGN §2). */
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
@@ -142,7 +143,7 @@ class FileSourceImpl implements FileSource {
 
   report(): FileReport[] {
     return [...this.files.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => compareStrings(a, b))
       .map(([file, e]) => ({ file, pod: e.pod, error: e.error }));
   }
 

@@ -78,6 +78,11 @@ test('two files with the same pod: the first in name order wins, the other is re
   await waitFor('the first', () => pgrep(`sleep ${a}`).length === 1);
   await n.waitForOutput(/Duplicate pod name.*2-second\.yaml|2-second\.yaml.*Duplicate pod name/);
   assert.equal(pgrep(`sleep ${b}`).length, 0);
+  // validate says the same of the directory, and fails.
+  const v = spawnSync(process.execPath, [BIN, 'validate', n.manifests], { encoding: 'utf8' });
+  assert.equal(v.status, 1);
+  assert.match(v.stdout, /1-first\.yaml: ok \(pod default\/same-\S+\)/);
+  assert.match(v.stdout, /2-second\.yaml: duplicate pod name default\/same-\S+, already defined by \S+1-first\.yaml: nodelet runs the first in file-name order/);
   assert.equal((await n.pods()).length, 1);
 });
 

@@ -14,6 +14,7 @@ import { matchFields, matchLabels } from './selectors.js';
 import { notFound, sendObject, tooManyStreams } from './status-errors.js';
 import { buildTable, type Table } from './table.js';
 import { type Poller, startWatchStream } from './watch.js';
+import { compareStrings } from '../../util/compare.js';
 
 /** What the event routes need. */
 export interface EventRoutesContext {
@@ -28,7 +29,7 @@ function allEvents(view: NodeView): Event[] {
   return view
     .events()
     .map((e) => toApiEvent(e, node))
-    .sort((a, b) => key(a).localeCompare(key(b)));
+    .sort((a, b) => compareStrings(key(a), key(b)));
 }
 
 // Each event watch keeps its own view of what it has sent, so each is its own poller task.
