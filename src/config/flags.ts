@@ -197,7 +197,9 @@ export const runFlagHelp: string = buildHelp();
 
 function buildHelp(): string {
   const rows = RUN_FLAGS.filter((f) => !f.hidden).map((f) => {
-    const left = `${f.name === 'v' ? '-v, --v' : `    --${f.name}`} ${flagArg(f)}`;
+    // pflag prints no value name for a boolean: `--flag` alone means true.
+    const arg = flagArg(f) === 'bool' ? '' : ` ${flagArg(f)}`;
+    const left = `${f.name === 'v' ? '-v, --v' : `    --${f.name}`}${arg}`;
     const def = flagDefault(f);
     return [left, def === undefined ? f.help : `${f.help} (default ${def})`] as const;
   });
