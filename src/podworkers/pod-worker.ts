@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.js';
 import { containerMounts, type PodVolumes, type VolumeManager } from '../volumes/volume-manager.js';
 import type { AdoptionPlan } from './adoption.js';
 import type { Backoff } from './backoff.js';
+import { envReadsPodIP, hasOwnPodIP, PodIPTracker } from './pod-ip.js';
 import { gracePeriodSeconds, MINIMUM_GRACE_PERIOD_SECONDS, shouldRestart } from './restart-policy.js';
 import { assertNever, transitions, type WorkerState } from './worker-state.js';
 
@@ -62,7 +63,7 @@ export class PodWorker {
   /** The runtime said the sandbox changed: check it on the next sync. */
   private checkSandbox = false;
   /** The pod's own IP when its sandbox has one (CRI pod network); else the node's. */
-  private podIP: string | undefined;
+  private readonly ownIP: PodIPTracker;
   /** Host paths of the pod's volumes, set up before the sandbox; undefined until then (or after an update). */
   private volumes: PodVolumes | undefined;
   private readonly views = new Map<string, ContainerView>();
@@ -89,6 +90,11 @@ export class PodWorker {
   /** Last status and transition time of each pod condition, for lastTransitionTime. */
   private readonly conditionSince = new Map<string, { status: string; at: number }>();
   private readonly log: Logger;
+  /**
+   * The container whose StartContainer call is in flight: the runtime's `started` event for it is the
+   * worker's own news, not a reason for another sync.
+   */
+  private starting: string | undefined;
   /** Resolves once the worker reaches `terminated`. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -108,6 +114,10 @@ export class PodWorker {
     this.finishedStatus = finished;
     if (finished) this.terminalPhase = finished.phase === 'Succeeded' ? 'Succeeded' : 'Failed';
     this.log = deps.logger.child({ pod: fullName(pod), podUID: pod.metadata!.uid });
+    this.ownIP = new PodIPTracker(deps.runtime, (err) => {
+      this.log.warn({ err: errorMessage(err) }, 'Cannot read the pod sandbox status, will retry');
+      this.wakeIn(this.deps.backoff.initialMs);
+    });
     if (adopted) this.adopt(adopted);
     if (initial.kind === 'waiting') {
       void initial.predecessor.then(() => {
@@ -142,6 +152,15 @@ export class PodWorker {
     // Labels and annotations feed downwardAPI volumes: write them again on the next sync.
     this.volumes = undefined;
     this.kick();
+  }
+
+  /**
+   * The runtime says a container of the pod started. When it is the one this worker is starting, the
+   * worker learns its state from the start itself: no sync is needed (one status call and a whole sync
+   * less per start). Otherwise (a start that timed out but went through, say) it is news: sync.
+   */
+  containerStarted(containerId: string): void {
+    if (containerId !== this.starting) this.kick();
   }
 
   /** The runtime saw the pod's sandbox stop being ready: the next sync checks it and re-creates it. */
@@ -219,7 +238,8 @@ export class PodWorker {
         containers,
         startTime: this.startTime,
         hostIP: this.deps.node.hostIP,
-        podIP: this.podIP ?? this.deps.node.podIP,
+        // A pod with an address of its own has none until the runtime has said which: never the node's.
+        podIP: hasOwnPodIP(this.pod, this.deps.runtime) ? (this.ownIP.current ?? '') : this.deps.node.podIP,
         rejected,
         terminalPhase: this.terminalPhase,
         terminalReason: this.terminalReason,
@@ -240,6 +260,11 @@ export class PodWorker {
     return status;
   }
 
+  /** The pod's IP as probes, hooks and env see it: its own when known, else the node's. */
+  private get podIP(): string {
+    return this.ownIP.current ?? this.deps.node.podIP;
+  }
+
   /** What the worker knows of each container (for `nodelet ps` and logs). */
   containers(): ContainerView[] {
     return [...this.views.values()].map((v) => ({ ...v }));
@@ -252,7 +277,8 @@ export class PodWorker {
   private adopt(plan: AdoptionPlan): void {
     this.sandboxId = plan.sandbox.id;
     this.sandboxAttempt = plan.sandbox.attempt;
-    this.podIP = plan.sandbox.ip;
+    // A listed sandbox has no IP (ListPodSandbox does not give one): the first sync asks for it.
+    if (plan.sandbox.ip) this.ownIP.adopt(plan.sandbox.id, plan.sandbox.ip);
     this.startTime = plan.sandbox.createdAt;
     this.firstStartReported = true;
     for (const v of plan.views) this.views.set(v.name, v);
@@ -272,6 +298,7 @@ export class PodWorker {
     for (const id of chores.containers) await this.deps.runtime.removeContainer(id);
     for (const id of chores.sandboxes) await this.deps.runtime.removePodSandbox(id);
     if (this.current.kind !== 'syncing') return;
+    await this.ownIP.known(); // probes of the pod's own address need it
     const specs = [...(this.pod.spec?.initContainers ?? []), ...this.pod.spec!.containers];
     for (const v of this.views.values()) {
       const spec = specs.find((c) => c.name === v.name);
@@ -341,6 +368,7 @@ export class PodWorker {
     if (this.pendingEviction) return this.carryOutEviction(this.pendingEviction);
     if (!(await this.setUpVolumes())) return;
     if (!this.sandboxId) await this.createSandbox();
+    else if (hasOwnPodIP(this.pod, this.deps.runtime)) this.ownIP.ensureAsked(this.sandboxId);
     await this.killUnhealthy();
     await this.refresh();
     await this.finishAdoption();
@@ -389,6 +417,9 @@ export class PodWorker {
 
     const phase = computePhase(this.pod, [...this.views.values()]);
     if (phase === 'Succeeded' || phase === 'Failed') await this.finishPod(phase);
+    // Conditions that changed with the starts of this pass (Ready without a readiness probe) are noted
+    // now: the worker's own starts no longer bring another sync that would note them.
+    else this.status();
   }
 
   /**
@@ -407,8 +438,8 @@ export class PodWorker {
     const { runtime } = this.deps;
     this.sandboxId = await runtime.runPodSandbox(this.sandboxConfig());
     if (!this.startTime) this.startTime = this.deps.clock.now();
-    // One more call per pod only where it can tell something: a runtime with pod networks.
-    if (runtime.podNetwork) this.podIP = (await runtime.podSandboxStatus(this.sandboxId))?.ip;
+    // Asked only where it can tell something (a pod network, not the host's), and not waited for here.
+    this.ownIP.reset(this.sandboxId, hasOwnPodIP(this.pod, runtime));
   }
 
   /**
@@ -543,7 +574,10 @@ export class PodWorker {
     let id: string;
     let logPath: string;
     try {
-      const config = containerConfig(this.pod, c, attempt, this.deps.node, await containerMounts(c, this.volumes ?? new Map()));
+      // status.podIP in the environment is the pod's own IP (kubelet_pods.go podFieldSelectorRuntimeValue).
+      if (envReadsPodIP(c)) await this.ownIP.known();
+      const node = this.podIP === this.deps.node.podIP ? this.deps.node : { ...this.deps.node, podIP: this.podIP };
+      const config = containerConfig(this.pod, c, attempt, node, await containerMounts(c, this.volumes ?? new Map()));
       // Only a runtime with images knows an image's default user; the process runtime checks runAsNonRoot
       // itself, against the user it would run as (nodelet's, without runAsUser).
       const violation = image && config.security && runAsNonRootViolation(config.security, image.user, this.pod.metadata!.name!, c.name);
@@ -566,6 +600,7 @@ export class PodWorker {
     v.waiting = undefined;
     this.event(v, 'Normal', 'Created', `Created container: ${c.name}`);
     try {
+      this.starting = id;
       await runtime.startContainer(id);
       this.log.info({ container: c.name, restartCount: attempt }, 'Container started');
     } catch (err) {
@@ -575,9 +610,16 @@ export class PodWorker {
       v.waiting = { reason: 'RunContainerError', message: errorMessage(err) };
       this.wakeIn(this.deps.backoff.initialMs);
       return;
+    } finally {
+      this.starting = undefined;
     }
     v.current = await runtime.containerStatus(id);
+    // Gone already (a fast exit): the next sync restarts it per policy, at once as it did when the
+    // runtime's `started` event brought one.
+    if (v.current?.state !== 'running') this.kick();
     this.event(v, 'Normal', 'Started', `Started container ${c.name}`);
+    // Hooks and probes of the pod's own address need it; asked since the sandbox was made, it is in by now.
+    await this.ownIP.known();
     if (c.lifecycle?.postStart && !(await this.postStart(v, c, id))) return;
     if (v.current?.state === 'running') this.deps.probes.addContainer(this.pod, c, id, v.current.startedAt, this.podIP);
     if (!this.firstStartReported) {
@@ -684,7 +726,7 @@ export class PodWorker {
       container: c,
       containerId: id,
       runtime: this.deps.runtime,
-      podIP: this.podIP ?? this.deps.node.podIP,
+      podIP: this.podIP,
       timeoutMs: timeoutSeconds * 1000,
       clock: this.deps.clock,
       events: this.deps.events,

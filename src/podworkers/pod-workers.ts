@@ -101,6 +101,7 @@ class PodWorkersImpl implements PodWorkers {
       opts.runtime.onContainerEvent((e) => {
         const w = this.workers.get(e.podUID);
         if (e.type === 'sandbox') w?.sandboxChanged();
+        else if (e.type === 'started') w?.containerStarted(e.containerId);
         else w?.kick();
       }),
       opts.probes.onUnhealthy((e) => this.workers.get(e.podUID)?.unhealthy(e)),

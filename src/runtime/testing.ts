@@ -37,6 +37,16 @@ export class FakeRuntime implements Runtime {
   readonly calls: string[] = [];
   /** Names of containers whose start fails (as an exec error would). */
   readonly failStart = new Set<string>();
+  /** Set by tests of pod networks: every sandbox gets an IP of its own (as on a CNI bridge), `10.88.0.<n>`. */
+  podNetwork?: boolean;
+  /** Calls of the status RPCs, by name (`podSandboxStatus`, `containerStatus`): what a CRI round trip would cost. */
+  readonly statusCalls = { podSandboxStatus: 0, containerStatus: 0 };
+  /** Answers of podSandboxStatus are held until this resolves (a slow runtime), when set; failed when it rejects. */
+  sandboxStatusGate?: Promise<void>;
+  /** The config of each container created, by id. */
+  readonly configs = new Map<string, ContainerConfig>();
+  /** Emit `started` from startContainer, as the process and CRI runtimes do. */
+  emitStarted = false;
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
   private next = 0;
 
@@ -46,8 +56,10 @@ export class FakeRuntime implements Runtime {
     return { runtimeName: 'fake', runtimeVersion: '0' };
   }
   async runPodSandbox(c: PodSandboxConfig) {
-    const id = `sb${this.next++}`;
-    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: c.attempt, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory, annotations: { ...c.annotations } });
+    const n = this.next++;
+    const id = `sb${n}`;
+    const ip = this.podNetwork && !c.hostNetwork ? { ip: `10.88.0.${n}` } : {};
+    this.sandboxes.set(id, { id, uid: c.uid, name: c.name, namespace: c.namespace, attempt: c.attempt, ready: true, createdAt: this.clock.now(), logDirectory: c.logDirectory, annotations: { ...c.annotations }, ...ip });
     return id;
   }
   async stopPodSandbox(id: string) {
@@ -58,13 +70,18 @@ export class FakeRuntime implements Runtime {
     this.sandboxes.delete(id);
   }
   async listPodSandboxes() {
-    return [...this.sandboxes.values()];
+    // As ListPodSandbox: no network status.
+    return [...this.sandboxes.values()].map(({ ip: _ip, ...sb }) => sb);
   }
   async podSandboxStatus(id: string) {
-    return this.sandboxes.get(id);
+    this.statusCalls.podSandboxStatus++;
+    if (this.sandboxStatusGate) await this.sandboxStatusGate;
+    const sb = this.sandboxes.get(id);
+    return sb ? { ...sb } : undefined;
   }
   async createContainer(sandboxId: string, c: ContainerConfig) {
     const id = `c${this.next++}`;
+    this.configs.set(id, c);
     this.containers.set(id, {
       id, sandboxId, name: c.name, attempt: c.attempt, state: 'created', image: c.image,
       createdAt: this.clock.now(), startedAt: 0, finishedAt: 0, exitCode: 0, reason: '', message: '', logPath: `/dev/null/${id}`,
@@ -79,6 +96,8 @@ export class FakeRuntime implements Runtime {
       throw new Error(`exec: "${c.name}": executable file not found in $PATH`);
     }
     Object.assign(c, { state: 'running', startedAt: this.clock.now() });
+    const uid = this.sandboxes.get(c.sandboxId)?.uid ?? '';
+    if (this.emitStarted) for (const l of this.listeners) l({ type: 'started', containerId: id, sandboxId: c.sandboxId, podUID: uid });
   }
   async stopContainer(id: string, timeout: number) {
     const c = this.containers.get(id);
@@ -93,6 +112,7 @@ export class FakeRuntime implements Runtime {
     return [...this.containers.values()];
   }
   async containerStatus(id: string) {
+    this.statusCalls.containerStatus++;
     const c = this.containers.get(id);
     return c ? { ...c } : undefined;
   }
@@ -108,6 +128,11 @@ export class FakeRuntime implements Runtime {
     return () => this.listeners.delete(l);
   }
   async close() {}
+
+  /** Emits an event as the runtime's own watch (the CRI relist) would. */
+  emitEvent(e: ContainerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
 
   /** The running container named `name` (latest attempt). */
   running(name: string): ContainerInfo | undefined {

@@ -86,8 +86,8 @@ export function computePodStatus(view: PodView, now: number): PodStatus {
     ],
     hostIP: view.hostIP,
     hostIPs: [{ ip: view.hostIP }],
-    podIP: view.podIP,
-    podIPs: [{ ip: view.podIP }],
+    // Not allocated yet: left out, as the kubelet's status before the sandbox reports an address.
+    ...(view.podIP ? { podIP: view.podIP, podIPs: [{ ip: view.podIP }] } : {}),
     qosClass: qosClass(pod),
   };
   if (view.startTime) status.startTime = iso(view.startTime);

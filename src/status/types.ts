@@ -32,6 +32,7 @@ export interface PodView {
   /** When the worker first started the pod (ms), 0 before. */
   startTime: number;
   hostIP: string;
+  /** The pod's IP; '' while a pod with an IP of its own has none yet (podIP and podIPs are then left out). */
   podIP: string;
   /** Set when admission refused the pod (OutOfpods): the pod is Failed with this reason. */
   rejected?: WaitingReason;

@@ -65,20 +65,24 @@ ${spec}`;
     image: ${BUSYBOX_IMAGE}
     imagePullPolicy: IfNotPresent
     command: ["sh", "-c"]
-    args: ["echo hello $(GREETING) from $POD_NAME on $(hostname); ip addr show eth0 | grep -o 'inet [0-9.]*'; exec sleep 3600"]
+    args: ["echo hello $(GREETING) from $POD_NAME on $(hostname); ip addr show eth0 | grep -o 'inet [0-9.]*'; echo pod IP $POD_IP; exec sleep 3600"]
     env:
     - {name: GREETING, value: world}
     - name: POD_NAME
       valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
 `));
     const s = await waitFor('web to run', async () => ((await main(n, 'web'))?.state?.running ? status(n, 'web') : undefined), 60_000);
     const c = s.containerStatuses![0]!;
     assert.match(c.containerID!, /^containerd:\/\/[0-9a-f]{64}$/);
     assert.match(c.imageID!, /^sha256:[0-9a-f]{64}$/);
     assert.match(s.podIP!, /^10\.88\.\d+\.\d+$/, 'a pod on the CNI bridge gets an address from its range');
-    const log = await waitFor('the log lines', () => (podLog(n, 'web').includes('inet ') ? podLog(n, 'web') : ''));
+    const log = await waitFor('the log lines', () => (podLog(n, 'web').includes('pod IP ') ? podLog(n, 'web') : ''));
     assert.match(log, /^\S+ stdout F hello world from web-testnode on web-testnode$/m);
     assert.match(log, new RegExp(`stdout F inet ${s.podIP!.replace(/\./g, '\\.')}$`, 'm'));
+    // fieldRef status.podIP is the pod's own address, as the kubelet gives it, not the node's.
+    assert.match(log, new RegExp(`stdout F pod IP ${s.podIP!.replace(/\./g, '\\.')}$`, 'm'));
   });
 
   test('a host-network pod shares the node network and hostname; BestEffort, it gets OOM score 1000 (oom_score_adj reaches containerd)', async (t) => {
@@ -255,6 +259,8 @@ ${spec}`;
     const n = withNodelet(t);
     n.write('keep.yaml', sleeper('keep'));
     const before = await mainRunning(n, 'keep');
+    const ipBefore = (await status(n, 'keep'))?.podIP;
+    assert.match(ipBefore ?? '', /^10\.88\.\d+\.\d+$/);
     await n.kill('SIGKILL');
     n.start([`--container-runtime-endpoint=${env.endpoint}`, '--stop-pods-on-exit']);
     await n.waitForOutput('Adopted the pod from the runtime');
@@ -262,6 +268,8 @@ ${spec}`;
     assert.equal(afterKill.containerID, before.containerID);
     assert.equal(afterKill.restartCount, 0);
     assert.equal(afterKill.state?.running?.startedAt, before.state?.running?.startedAt);
+    // ListPodSandbox gives no address: the adopted pod's own is asked for, not replaced by the node's.
+    await waitFor('the adopted pod\'s own IP', async () => ((await status(n, 'keep'))?.podIP === ipBefore ? true : undefined));
   });
 
   test('a sandbox whose pause process dies is re-created, and the container restarts in it', async (t) => {
