@@ -122,6 +122,7 @@ export async function startNode(loaded: LoadedConfig, env: NodeEnvironment): Pro
     activePods: () => workers.activePods(),
     evict: (uid, e) => workers.evict(uid, e),
     podLogsDir: config.podLogsDir,
+    writableLayerBytes: runtime.writableLayerBytes?.bind(runtime),
   });
   const stopLogErrors = onLogError((n) => {
     const pod = workers.list().find((w) => w.pod.metadata?.uid === n.podUID)?.pod;

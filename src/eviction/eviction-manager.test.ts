@@ -35,8 +35,11 @@ function logCapture() {
   return { lines, logger };
 }
 
-/** An eviction manager over a fixed set of pods whose volumes use what `usage` says (by volume name). */
-function fixture(pods: Pod[], usage: Record<string, number>) {
+/**
+ * An eviction manager over a fixed set of pods whose volumes and log directories use what `usage` says
+ * (by base name), and whose containers (`<uid>-<name>`) have the writable layers `layers` says.
+ */
+function fixture(pods: Pod[], usage: Record<string, number>, layers?: Record<string, number>) {
   const clock = new FakeClock();
   const { lines, logger } = logCapture();
   const evictions: { uid: string; eviction: Eviction }[] = [];
@@ -46,7 +49,11 @@ function fixture(pods: Pod[], usage: Record<string, number>) {
     measured.push(dir);
     return usage[path.basename(dir)] ?? 0;
   };
-  const toActive = (p: Pod): ActivePod => ({ pod: p, volumes: new Map((p.spec?.volumes ?? []).map((v) => [v.name, `/vol/${p.metadata!.uid}/${v.name}`])) });
+  const toActive = (p: Pod): ActivePod => ({
+    pod: p,
+    volumes: new Map((p.spec?.volumes ?? []).map((v) => [v.name, `/vol/${p.metadata!.uid}/${v.name}`])),
+    containerId: (name) => `${p.metadata!.uid}-${name}`,
+  });
   const manager = createEvictionManager({
     clock,
     logger,
@@ -58,6 +65,7 @@ function fixture(pods: Pod[], usage: Record<string, number>) {
     },
     podLogsDir: '/logs',
     measure,
+    ...(layers ? { writableLayerBytes: async (id: string) => layers[id] } : {}),
   });
   return { clock, lines, evictions, measured, manager };
 }
@@ -153,7 +161,7 @@ test('a volume that cannot be measured is logged once and never evicts', async (
   const manager = createEvictionManager({
     clock: new FakeClock(),
     logger,
-    activePods: () => [{ pod: p, volumes: new Map([['a', '/x']]) }],
+    activePods: () => [{ pod: p, volumes: new Map([['a', '/x']]), containerId: () => undefined }],
     evict: () => ++evicted > 0,
     podLogsDir: '/logs',
     measure: async () => {
@@ -338,7 +346,7 @@ test('logs not written yet use nothing; a critical pod over its total is logged 
     const options = (p: Pod) => ({
       clock: new FakeClock(),
       logger,
-      activePods: () => [{ pod: p, volumes: new Map<string, string>() }],
+      activePods: () => [{ pod: p, volumes: new Map<string, string>(), containerId: () => undefined }],
       evict: () => ++logged > 0,
       podLogsDir: dir,
     });
@@ -359,4 +367,17 @@ test('logs not written yet use nothing; a critical pod over its total is logged 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('writable layers (CRI) count toward the pod\'s total and their container\'s own limit', async () => {
+  const pods = [limitedPod('u1', { a: '1Mi', b: '1Mi' }), limitedPod('u2', { quiet: '10Mi', busy: '1Mi' })];
+  const { manager, evictions } = fixture(pods, { 'default_p-u1_u1': 4096 }, { 'u1-a': MiB, 'u1-b': MiB, 'u2-busy': MiB + 1 });
+  await manager.synchronize();
+  assert.deepEqual(evictions.map((e) => [e.uid, e.eviction.message]), [
+    ['u1', 'Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. '],
+    ['u2', 'Container busy exceeded its local ephemeral storage limit "1Mi". '],
+  ]);
+  // Without a runtime that reports layers, the same pods are within their limits.
+  const without = fixture(pods, { 'default_p-u1_u1': 4096 });
+  assert.deepEqual(await without.manager.synchronize(), []);
 });

@@ -3,11 +3,11 @@
  * localStorageEviction → evictPod), every 10 s (kubelet.go evictionMonitoringPeriod). For each active
  * pod, in the kubelet's order, the first limit exceeded gets it evicted through its pod worker:
  * - a disk-backed emptyDir above its `sizeLimit`;
- * - the pod's local ephemeral storage (its log directory and its emptyDir and downwardAPI volumes)
- *   above the total of its containers' `limits.ephemeral-storage`;
- * - a container's logs above its own `limits.ephemeral-storage`.
- * Neither runtime reports a container's writable layer here (the process runtime has none: what a
- * container writes outside its volumes lands on the host), so it is not counted.
+ * - the pod's local ephemeral storage (its log directory, its emptyDir and downwardAPI volumes, its
+ *   containers' writable layers) above the total of its containers' `limits.ephemeral-storage`;
+ * - a container's logs and writable layer above its own `limits.ephemeral-storage`.
+ * A writable layer is what the CRI runtime reports (ContainerStats); the process runtime has none
+ * (what a container writes outside its volumes lands on the host, unmeasured).
  * Critical pods (static, mirror, priority ≥ 2000000000) are never evicted; that a limit of theirs is
  * exceeded is logged once per pod and limit. Node-pressure eviction (thresholds, ranking) is not
  * implemented.
@@ -55,6 +55,8 @@ export interface EvictionManagerOptions {
   periodMs?: number;
   /** How a volume is measured; the du-like walk of disk-usage.ts by default. */
   measure?: MeasureVolume;
+  /** A container's writable layer in bytes (Runtime.writableLayerBytes); absent on a runtime without one. */
+  writableLayerBytes?: (containerId: string) => Promise<number | undefined>;
 }
 
 /** A limit found exceeded: what the eviction says, and what the log line adds. */
@@ -99,10 +101,11 @@ export function createEvictionManager(opts: EvictionManagerOptions): EvictionMan
     const pods = opts.activePods();
     forgetGone(new Set(pods.map((p) => p.pod.metadata!.uid!)));
     const evicted: EvictedPod[] = [];
-    for (const { pod, volumes } of pods) {
+    for (const active of pods) {
+      const { pod, volumes } = active;
       if (stopped) return evicted;
       if (volumes === undefined) continue;
-      const over = await firstExceeded(pod, volumes);
+      const over = await firstExceeded(active, volumes);
       if (!over || stopped) continue;
       const uid = pod.metadata!.uid!;
       const fields = { pod: fullName(pod), podUID: uid, ...over.fields };
@@ -121,7 +124,8 @@ export function createEvictionManager(opts: EvictionManagerOptions): EvictionMan
   }
 
   /** The first limit of the pod found exceeded, in localStorageEviction's order. */
-  async function firstExceeded(pod: Pod, volumes: PodVolumes): Promise<Exceeded | undefined> {
+  async function firstExceeded(active: ActivePod, volumes: PodVolumes): Promise<Exceeded | undefined> {
+    const { pod } = active;
     const uid = pod.metadata!.uid!;
     /** Volume usages measured whole in this pass, counted again in the pod's total. */
     const whole = new Map<string, number>();
@@ -138,9 +142,19 @@ export function createEvictionManager(opts: EvictionManagerOptions): EvictionMan
     const { namespace = 'default', name = '' } = pod.metadata!;
     const podLimit = podEphemeralStorageLimit(pod);
     const podKey = `${uid}/pod`;
+    /** Writable layers read in this pass, by container name. */
+    const layers = new Map<string, number>();
+    const layerOf = async (container: string) => {
+      if (!layers.has(container)) layers.set(container, await writableLayer(pod, active.containerId(container)));
+      return layers.get(container)!;
+    };
     if (podLimit && !reported.has(podKey)) {
       const dirs = localEphemeralVolumes(pod).map((v) => ({ volume: v, dir: volumes.get(v) }));
-      const used = await total(pod, podKey, [...dirs, { volume: undefined, dir: podLogDir(opts.podLogsDir, namespace, name, uid) }], whole, podLimit);
+      let used = await total(pod, podKey, [...dirs, { volume: undefined, dir: podLogDir(opts.podLogsDir, namespace, name, uid) }], whole, podLimit);
+      for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+        if (used === undefined || exceeds(podLimit, used)) break;
+        used += await layerOf(c.name);
+      }
       if (used !== undefined && exceeds(podLimit, used)) {
         return { key: podKey, message: podEphemeralStorageMessage(podLimit), fields: { limit: podLimit.limit, usedBytes: used } };
       }
@@ -149,7 +163,8 @@ export function createEvictionManager(opts: EvictionManagerOptions): EvictionMan
     for (const limit of containerEphemeralStorageLimits(pod)) {
       const key = `${uid}/container/${limit.container}`;
       if (reported.has(key)) continue;
-      const used = await usage(pod, key, containerLogDir(opts.podLogsDir, namespace, name, uid, limit.container), limit.limitBytes);
+      const logs = await usage(pod, key, containerLogDir(opts.podLogsDir, namespace, name, uid, limit.container), limit.limitBytes);
+      const used = logs === undefined ? undefined : logs + (exceeds(limit, logs) ? 0 : await layerOf(limit.container));
       if (used !== undefined && exceeds(limit, used)) {
         return { key, message: containerEphemeralStorageMessage(limit), fields: { container: limit.container, limit: limit.limit, usedBytes: used } };
       }
@@ -168,6 +183,22 @@ export function createEvictionManager(opts: EvictionManagerOptions): EvictionMan
       sum += used;
     }
     return sum;
+  }
+
+  /** A container's writable layer as the runtime reports it; 0 without one, or when it cannot say (logged once per change). */
+  async function writableLayer(pod: Pod, containerId: string | undefined): Promise<number> {
+    if (!opts.writableLayerBytes || containerId === undefined) return 0;
+    const key = `${pod.metadata!.uid}/layer/${containerId}`;
+    try {
+      const used = await opts.writableLayerBytes(containerId);
+      failures.delete(key);
+      return used ?? 0;
+    } catch (err) {
+      const message = errorMessage(err);
+      if (failures.get(key) !== message && !stopped) log.warn({ pod: fullName(pod), podUID: pod.metadata!.uid, containerId, err: message }, 'Cannot read the writable layer usage of a container');
+      failures.set(key, message);
+      return 0;
+    }
   }
 
   /** A directory's usage (a missing one uses nothing); undefined, logged once per change, when it cannot be read. */

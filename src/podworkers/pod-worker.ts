@@ -203,6 +203,11 @@ export class PodWorker {
     return this.current.kind === 'syncing' && !this.terminalPhase && !this.pendingEviction;
   }
 
+  /** The runtime's id of the container of that name now, if it has one. */
+  containerId(name: string): string | undefined {
+    return this.views.get(name)?.current?.id;
+  }
+
   /** Host paths of the pod's volumes once they are set up (undefined before, or for a moment after an update). */
   get volumePaths(): PodVolumes | undefined {
     return this.volumes;

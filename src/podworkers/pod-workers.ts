@@ -36,6 +36,8 @@ export interface ActivePod {
   pod: Pod;
   /** Undefined until they are set up, and for a moment after an update (labels, annotations) until they are written again. */
   volumes: PodVolumes | undefined;
+  /** The runtime's id of its container of that name now, if any. */
+  containerId(name: string): string | undefined;
 }
 
 /** The pod workers: one worker per pod UID; work on one pod never waits for another. */
@@ -140,7 +142,7 @@ class PodWorkersImpl implements PodWorkers {
 
   activePods(): ActivePod[] {
     const out: ActivePod[] = [];
-    for (const w of this.admitted) if (w.active) out.push({ pod: w.desired, volumes: w.volumePaths });
+    for (const w of this.admitted) if (w.active) out.push({ pod: w.desired, volumes: w.volumePaths, containerId: (name) => w.containerId(name) });
     return out;
   }
 

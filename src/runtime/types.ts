@@ -248,6 +248,12 @@ export interface Runtime {
   listContainers(filter?: { sandboxId?: string }): Promise<ContainerInfo[]>;
   containerStatus(containerId: string): Promise<ContainerInfo | undefined>;
   /**
+   * Bytes in the container's writable layer (CRI ContainerStats `writable_layer`), which count as its
+   * ephemeral storage; absent on a runtime without one (the process runtime), undefined when the
+   * runtime does not say.
+   */
+  writableLayerBytes?(containerId: string): Promise<number | undefined>;
+  /**
    * Runs `command` in the container's environment (its env and working directory) and waits for it,
    * killing it at `timeoutSeconds` (CRI ExecSync). Used by exec probes and lifecycle hooks.
    */

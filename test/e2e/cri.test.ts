@@ -255,6 +255,27 @@ ${spec}`;
     assert.equal((await status(n, 'oom'))?.phase, 'Failed');
   });
 
+  test('a container\'s writable layer counts toward its ephemeral-storage limit (ContainerStats); a static pod over it is logged, not evicted', async (t) => {
+    const n = withNodelet(t);
+    // 3 MB in its root filesystem, nothing in its logs; the pod's total (1Mi + 10Mi) is not passed.
+    n.write('layer.yaml', pod('layer', `  containers:
+  - name: main
+    image: ${BUSYBOX_IMAGE}
+    command: ["sh", "-c", "dd if=/dev/urandom of=/fill bs=1024 count=3072 2>/dev/null; exec sleep 3600"]
+    resources:
+      limits: {ephemeral-storage: 1Mi}
+  - name: quiet
+    image: ${BUSYBOX_IMAGE}
+    command: ["sleep", "3600"]
+    resources:
+      limits: {ephemeral-storage: 10Mi}
+`));
+    await mainRunning(n, 'layer');
+    // containerd refreshes snapshot usage every 10 s, the eviction pass runs every 10 s.
+    await n.waitForOutput(/A local storage limit is exceeded: not enforced on a critical pod .*Container main exceeded its local ephemeral storage limit/, 90_000);
+    assert.ok((await main(n, 'layer'))?.state?.running, 'a static pod is never evicted');
+  });
+
   test('a nodelet killed -9 and started again adopts the running containers: same IDs, no restart', async (t) => {
     const n = withNodelet(t);
     n.write('keep.yaml', sleeper('keep'));

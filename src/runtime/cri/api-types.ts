@@ -702,6 +702,16 @@ export interface RemoveImageRequest {
   image?: ImageSpecInput;
 }
 
+/** Request of ContainerStats. */
+export interface ContainerStatsRequest {
+  container_id: string;
+}
+
+/** Response of ContainerStats (the writable layer only: the other fields are not in our proto). */
+export interface ContainerStatsResponse {
+  stats: { writable_layer: FilesystemUsage | null } | null;
+}
+
 /** Response of ImageFsInfo. */
 export interface ImageFsInfoResponse {
   image_filesystems: FilesystemUsage[];

@@ -127,6 +127,7 @@ export interface CriClient {
   removeContainer(req: api.RemoveContainerRequest, call?: CriCallOptions): Promise<api.EmptyResponse>;
   listContainers(req?: api.ListContainersRequest, call?: CriCallOptions): Promise<api.ListContainersResponse>;
   containerStatus(req: api.ContainerStatusRequest, call?: CriCallOptions): Promise<api.ContainerStatusResponse>;
+  containerStats(req: api.ContainerStatsRequest, call?: CriCallOptions): Promise<api.ContainerStatsResponse>;
   reopenContainerLog(req: api.ReopenContainerLogRequest, call?: CriCallOptions): Promise<api.EmptyResponse>;
   /** Deadline: the usual one plus `req.timeout` seconds; none when `req.timeout` is 0, as in the kubelet. */
   execSync(req: api.ExecSyncRequest, call?: CriCallOptions): Promise<api.ExecSyncResponse>;
@@ -199,6 +200,7 @@ export function createCriClient(endpoint: string, opts: CriClientOptions = {}): 
     removeContainer: (req, o) => call(runtime, 'RemoveContainer', req, base, o),
     listContainers: (req = {}, o) => call(runtime, 'ListContainers', req, base, o),
     containerStatus: (req, o) => call(runtime, 'ContainerStatus', req, base, o),
+    containerStats: (req, o) => call(runtime, 'ContainerStats', req, base, o),
     reopenContainerLog: (req, o) => call(runtime, 'ReopenContainerLog', req, base, o),
     execSync: (req, o) => call(runtime, 'ExecSync', req, seconds(req.timeout) > 0 ? base + seconds(req.timeout) : Infinity, o),
     status: (req = {}, o) => call(runtime, 'Status', req, base, o),

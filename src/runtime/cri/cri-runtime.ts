@@ -379,6 +379,17 @@ export class CriRuntime implements Runtime {
     }
   }
 
+  async writableLayerBytes(containerId: string): Promise<number | undefined> {
+    try {
+      const { stats } = await this.client.containerStats({ container_id: containerId });
+      const used = stats?.writable_layer?.used_bytes?.value;
+      return used === undefined ? undefined : Number(used);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** ContainerStatus does not name the sandbox; the list does. */
   private async sandboxOf(containerId: string): Promise<string> {
     const { containers } = await this.client.listContainers({ filter: { id: containerId } });
