@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
-import { createEventRecorder } from '../events/recorder.js';
-import { createProbeManager } from '../prober/index.js';
 import type { ActivePod, Eviction } from '../podworkers/pod-workers.js';
-import { createPodWorkers } from '../podworkers/pod-workers.js';
+import { settle, testPodWorkers } from '../podworkers/testing.js';
 import { FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
 import { createLogger, silentLogger } from '../util/log.js';
@@ -201,25 +199,11 @@ test('through the pod workers: the evicted pod is killed, ends Failed/Evicted wi
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
   const tornDown: string[] = [];
-  const events = createEventRecorder(clock);
-  const workers = createPodWorkers({
-    runtime,
-    clock,
-    logger: silentLogger(),
-    events,
-    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } },
-    volumes: { setUp: async () => new Map([['scratch', dir]]), tearDown: async (uid) => void tornDown.push(uid) },
-    podLogsDir: '/nonexistent',
+  const { workers, events } = testPodWorkers(clock, runtime, {
     maxPods: 1,
-    syncFrequencyMs: 60_000,
-    backoffInitialMs: 10_000,
-    backoffMaxMs: 300_000,
+    volumes: { setUp: async () => new Map([['scratch', dir]]), tearDown: async (uid) => void tornDown.push(uid) },
   });
   t.after(() => workers.close());
-  const settle = async () => {
-    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-  };
   const victim = pod('u1', [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }]);
   workers.handle([{ op: 'ADD', pod: victim }, { op: 'ADD', pod: pod('u2', []) }]);
   await settle();
@@ -256,35 +240,21 @@ test('through the pod workers: the evicted pod is killed, ends Failed/Evicted wi
 test('an API pod already Failed or Succeeded when first seen (a restart after an eviction) is not run again and keeps its status', async () => {
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
-  const events = createEventRecorder(clock);
-  const workers = createPodWorkers({
-    runtime,
-    clock,
-    logger: silentLogger(),
-    events,
-    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node: { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } },
-    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
-    podLogsDir: '/nonexistent',
-    maxPods: 1,
-    syncFrequencyMs: 60_000,
-    backoffInitialMs: 10_000,
-    backoffMaxMs: 300_000,
-  });
+  const { workers } = testPodWorkers(clock, runtime, { maxPods: 1 });
   const evicted = { ...pod('u1', []), status: { phase: 'Failed', reason: 'Evicted', message: 'Usage of EmptyDir volume "x" exceeds the limit "1Mi". ' } } as Pod;
   const done = { ...pod('u2', []), status: { phase: 'Succeeded' } } as Pod;
   workers.handle([{ op: 'ADD', pod: evicted }, { op: 'ADD', pod: done }, { op: 'ADD', pod: pod('u3', []) }]);
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  await settle();
   assert.deepEqual(runtime.calls, ['start main#0'], 'only the new pod runs, and it fits: finished pods do not count against maxPods');
   const byUid = new Map(workers.list().map((w) => [w.pod.metadata!.uid, w]));
   assert.deepEqual(byUid.get('u1')!.status, evicted.status);
   assert.equal(byUid.get('u2')!.status.phase, 'Succeeded');
   assert.deepEqual(workers.activePods().map((a) => a.pod.metadata!.uid), ['u3']);
   clock.advance(120_000); // resyncs: still nothing runs
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  await settle();
   assert.deepEqual(runtime.calls, ['start main#0']);
   workers.handle([{ op: 'REMOVE', pod: evicted }]);
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  await settle();
   assert.equal(workers.list().length, 2);
   workers.close();
 });

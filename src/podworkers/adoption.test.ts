@@ -4,38 +4,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
 import { sandboxConfig } from '../container/container-config.js';
-import { createEventRecorder } from '../events/recorder.js';
-import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
 import type { ContainerInfo } from '../runtime/types.js';
 import { FakeClock } from '../util/clock.js';
-import { silentLogger } from '../util/log.js';
 import { planAdoption } from './adoption.js';
-import { createPodWorkers } from './pod-workers.js';
+import { settle, testPodWorkers } from './testing.js';
 
 function newNodelet(clock: FakeClock, runtime: FakeRuntime) {
-  const events = createEventRecorder(clock);
-  const node = { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } };
-  return createPodWorkers({
-    runtime,
-    clock,
-    logger: silentLogger(),
-    events,
-    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node,
-    // No disk I/O: the tests settle by turning the event loop, which real fs calls would outlast.
-    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
-    podLogsDir: '/nonexistent',
-    maxPods: 10,
-    syncFrequencyMs: 60_000,
-    backoffInitialMs: 10_000,
-    backoffMaxMs: 300_000,
-  });
+  return testPodWorkers(clock, runtime).workers;
 }
-
-const settle = async () => {
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-};
 
 function pod(name: string, uid: string, grace = 30): Pod {
   return {

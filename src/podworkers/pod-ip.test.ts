@@ -4,40 +4,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
-import { createEventRecorder } from '../events/recorder.js';
-import { createProbeManager } from '../prober/index.js';
 import { FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
-import { silentLogger } from '../util/log.js';
-import { createPodWorkers, type PodWorkers } from './pod-workers.js';
+import type { PodWorkers } from './pod-workers.js';
+import { settle, TEST_HOST_IP as HOST_IP, testPodWorkers } from './testing.js';
 
-const HOST_IP = '10.0.0.1';
 
 function setup(clock = new FakeClock(), runtime = new FakeRuntime(clock)) {
   runtime.podNetwork = true;
   runtime.emitStarted = true;
-  const events = createEventRecorder(clock);
-  const node = { nodeName: 'n', hostIP: HOST_IP, podIP: HOST_IP, memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } };
-  const workers = createPodWorkers({
-    runtime,
-    clock,
-    logger: silentLogger(),
-    events,
-    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: HOST_IP, random: () => 0, timerResolutionMs: 0 }),
-    node,
-    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
-    podLogsDir: '/nonexistent',
-    maxPods: 10,
-    syncFrequencyMs: 60_000,
-    backoffInitialMs: 10_000,
-    backoffMaxMs: 300_000,
-  });
+  const { workers } = testPodWorkers(clock, runtime);
   return { clock, runtime, workers };
 }
-
-const settle = async () => {
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-};
 
 /** A promise the test resolves or rejects when it wants. */
 function gate() {

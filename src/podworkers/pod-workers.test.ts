@@ -1,40 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../api/types.js';
-import { createEventRecorder } from '../events/recorder.js';
-import { createProbeManager } from '../prober/index.js';
 import { FakeImages, FakeRuntime } from '../runtime/testing.js';
 import { FakeClock } from '../util/clock.js';
-import { silentLogger } from '../util/log.js';
-import { createPodWorkers, type PodWorkers } from './pod-workers.js';
+import type { PodWorkers } from './pod-workers.js';
+import { settle, testPodWorkers } from './testing.js';
 
 function setup(maxPods = 10) {
   const clock = new FakeClock();
   const runtime = new FakeRuntime(clock);
-  const events = createEventRecorder(clock);
-  const node = { nodeName: 'n', hostIP: '10.0.0.1', podIP: '10.0.0.1', memoryCapacityBytes: 8 * 2 ** 30, hostDns: { servers: [], searches: [], options: [] } };
-  const workers = createPodWorkers({
-    runtime,
-    clock,
-    logger: silentLogger(),
-    events,
-    probes: createProbeManager({ runtime, clock, logger: silentLogger(), events, podIP: '10.0.0.1', random: () => 0, timerResolutionMs: 0 }),
-    node,
-    // No disk I/O: the tests settle by turning the event loop, which real fs calls would outlast.
-    volumes: { setUp: async () => new Map(), tearDown: async () => undefined },
-    podLogsDir: '/nonexistent',
-    maxPods,
-    syncFrequencyMs: 60_000,
-    backoffInitialMs: 10_000,
-    backoffMaxMs: 300_000,
-  });
+  const { workers } = testPodWorkers(clock, runtime, { maxPods });
   return { clock, runtime, workers };
 }
-
-/** Lets the workers' promise chains run (the fake runtime answers at once). */
-const settle = async () => {
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-};
 
 function pod(name: string, uid: string, spec: Partial<Pod['spec']> = {}): Pod {
   return {
