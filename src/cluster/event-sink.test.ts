@@ -8,7 +8,7 @@ import type { Event } from 'kubernetes-types/core/v1.js';
 import { createEventRecorder } from '../events/recorder.js';
 import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/log.js';
-import { createEventSink, MAX_QUEUED_EVENTS, MAX_TRIES_PER_EVENT, RETRY_SLEEP_MS } from './event-sink.js';
+import { createEventSink, MAX_QUEUED_EVENTS, MAX_TRIES_PER_EVENT, RETRY_SLEEP_MS, SPAM_BURST, SPAM_REFILL_MS } from './event-sink.js';
 import { ApiError } from './kube-client.js';
 
 type Call = { method: string; path: string; body: unknown };
@@ -158,10 +158,8 @@ test('a refused event is dropped, not retried; a newer count of a waiting event 
 test('at most 1,000 events wait; more are dropped; stop drops what waits and ends the retries', async () => {
   const { server, recorder, sink, pod, clock } = fixture();
   server.setDown(true);
-  for (let i = 0; i < MAX_QUEUED_EVENTS + 5; i++) {
-    clock.advance(1); // event names are unique per millisecond
-    recorder.record(pod, 'Normal', 'Started', `m${i}`);
-  }
+  // One event per pod: the per-pod spam filter is not what is tested here.
+  for (let i = 0; i < MAX_QUEUED_EVENTS + 5; i++) recorder.record({ ...pod, name: `p${i}`, uid: `uid-${i}` }, 'Normal', 'Started', `m${i}`);
   await settle();
   server.setDown(false);
   clock.advance(RETRY_SLEEP_MS);
@@ -179,4 +177,27 @@ test('at most 1,000 events wait; more are dropped; stop drops what waits and end
   recorder.record(pod, 'Normal', 'Killing', 'after stop');
   await settle();
   assert.equal(server.calls.length, before);
+});
+
+test('spam filter: a pod sends 25 events at once, then one per 5 minutes; other pods are not held back', async () => {
+  const { server, recorder, pod, clock } = fixture();
+  for (let i = 0; i < SPAM_BURST + 10; i++) {
+    recorder.record(pod, 'Warning', 'Unhealthy', 'Readiness probe failed');
+    await settle();
+  }
+  recorder.record({ ...pod, uid: 'uid-2', name: 'other' }, 'Normal', 'Started', 'Started container');
+  await settle();
+  // Writes about uid-1: its POST and every PATCH (only its event is ever patched here).
+  const writes = (uid: string) => server.calls.filter((c) => (c.body as { involvedObject?: { uid: string } }).involvedObject?.uid === uid || (uid === 'uid-1' && c.method === 'PATCH')).length;
+  assert.equal(writes('uid-1'), SPAM_BURST);
+  assert.equal(writes('uid-2'), 1);
+  clock.advance(SPAM_REFILL_MS / 2);
+  recorder.record(pod, 'Warning', 'Unhealthy', 'Readiness probe failed');
+  await settle();
+  assert.equal(writes('uid-1'), SPAM_BURST);
+  clock.advance(SPAM_REFILL_MS / 2);
+  recorder.record(pod, 'Warning', 'Unhealthy', 'Readiness probe failed');
+  await settle();
+  assert.equal(writes('uid-1'), SPAM_BURST + 1);
+  assert.equal([...server.stored.values()].find((e) => e.involvedObject.uid === 'uid-1')!.count, SPAM_BURST + 12, 'the count written is the recorder\'s, every repeat included');
 });

@@ -4,7 +4,9 @@
  * one (count > 1) is patched with its count, last timestamp and message, and created if the patch
  * finds it gone. Only a transport failure is retried (every 10 s, 12 tries in all); an event the
  * server refuses is dropped. Events wait in order in one queue of at most 1,000 (the broadcaster's
- * queue length; more are dropped), and a later count of a waiting event replaces it there.
+ * queue length; more are dropped), and a later count of a waiting event replaces it there. As the
+ * correlator's spam filter, each pod may send 25 events at once, then one per 5 minutes: a probe
+ * failing every second on 1,000 pods must not become 1,000 writes a second.
  */
 import { toApiEvent } from '../events/api-event.js';
 import type { PodEvent } from '../events/recorder.js';
@@ -20,6 +22,11 @@ export const MAX_TRIES_PER_EVENT = 12;
 export const RETRY_SLEEP_MS = 10_000;
 /** client-go's maxQueuedEvents. */
 export const MAX_QUEUED_EVENTS = 1000;
+/** The spam filter's token bucket per object (defaultSpamBurst, defaultSpamQPS = 1/300). */
+export const SPAM_BURST = 25;
+export const SPAM_REFILL_MS = 300_000;
+/** Objects the spam filter remembers (maxLruCacheEntries). */
+const SPAM_CACHE_SIZE = 4096;
 
 /** Options of {@link createEventSink}. */
 export interface EventSinkOptions {
@@ -48,6 +55,23 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
   /** Ends the sleep between two tries (stop does, so that the loop ends). */
   let wake: (() => void) | undefined;
   let unreachable = false;
+  /** Tokens left per pod UID, and when they were counted. */
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Whether the pod may send one more event now (takes a token). */
+  function allowed(uid: string): boolean {
+    const now = opts.clock.now();
+    const b = buckets.get(uid) ?? { tokens: SPAM_BURST, at: now };
+    b.tokens = Math.min(SPAM_BURST, b.tokens + (now - b.at) / SPAM_REFILL_MS);
+    b.at = now;
+    // Most recently used last; the least recently used go beyond the spam filter's cache size.
+    buckets.delete(uid);
+    buckets.set(uid, b);
+    if (buckets.size > SPAM_CACHE_SIZE) buckets.delete(buckets.keys().next().value!);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
 
   const path = (e: PodEvent, name = '') => `/api/v1/namespaces/${encodeURIComponent(e.involvedObject.namespace)}/events${name && `/${encodeURIComponent(name)}`}`;
 
@@ -110,7 +134,7 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
 
   return {
     push(e) {
-      if (stopped) return;
+      if (stopped || !allowed(e.involvedObject.uid)) return;
       if (!queue.has(e.name) && queue.size >= MAX_QUEUED_EVENTS) return;
       queue.set(e.name, e);
       if (!running) void drain();
