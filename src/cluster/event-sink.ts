@@ -86,8 +86,10 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
         if (!isNotFound(err)) throw err;
       }
     }
-    const { resourceVersion: _rv, ...metadata } = toApiEvent(e, opts.nodeName).metadata;
-    await opts.client.request('POST', path(e), { body: { ...toApiEvent(e, opts.nodeName), metadata } });
+    const event = toApiEvent(e, opts.nodeName);
+    // Created without a resourceVersion: the server gives it one.
+    const { resourceVersion: _rv, ...metadata } = event.metadata;
+    await opts.client.request('POST', path(e), { body: { ...event, metadata } });
   }
 
   /** Writes the queue's head; true when it is done with (written or given up), false to retry later. */

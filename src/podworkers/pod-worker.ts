@@ -95,6 +95,8 @@ export class PodWorker {
    * worker's own news, not a reason for another sync.
    */
   private starting: string | undefined;
+  /** A container was started in the current sync: its conditions are noted at the end of the pass. */
+  private startedInPass = false;
   /** Resolves once the worker reaches `terminated`. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -368,6 +370,7 @@ export class PodWorker {
 
   /** One convergence pass (the kubelet's SyncPod + computePodActions). */
   private async syncPod(): Promise<void> {
+    this.startedInPass = false;
     // Finished before this worker existed, or evicted: nothing is left to converge.
     if (this.finishedStatus || this.terminalReason) return;
     if (this.pendingEviction) return this.carryOutEviction(this.pendingEviction);
@@ -423,8 +426,9 @@ export class PodWorker {
     const phase = computePhase(this.pod, [...this.views.values()]);
     if (phase === 'Succeeded' || phase === 'Failed') await this.finishPod(phase);
     // Conditions that changed with the starts of this pass (Ready without a readiness probe) are noted
-    // now: the worker's own starts no longer bring another sync that would note them.
-    else this.status();
+    // now: the worker's own starts no longer bring another sync that would note them. Only then: a
+    // status on every sync of every pod is work nobody asked for.
+    else if (this.startedInPass) this.status();
   }
 
   /**
@@ -607,6 +611,7 @@ export class PodWorker {
     try {
       this.starting = id;
       await runtime.startContainer(id);
+      this.startedInPass = true;
       this.log.info({ container: c.name, restartCount: attempt }, 'Container started');
     } catch (err) {
       this.log.warn({ container: c.name, err: errorMessage(err) }, 'Failed to start container');
