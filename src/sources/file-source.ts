@@ -114,6 +114,11 @@ class FileSourceImpl implements FileSource {
   /** What the last full listing found of the directory, reused by passes over named files only. */
   private lastScope: ListScope = {};
   private lastEmitted: string | undefined;
+  /**
+   * Whether a file's pod was set or dropped since the last snapshot: a pass that changed none (a file
+   * still settling, an unchanged stamp) sends nothing, without sorting 1,000 files to find that out.
+   */
+  private podsChanged = true;
   private stopped = false;
   private readonly debounceMs: number;
   private readonly settleMs: number;
@@ -263,7 +268,7 @@ class FileSourceImpl implements FileSource {
     }
     await this.readAll([...wanted], scope);
     for (const file of [...this.files.keys()]) {
-      if (!wanted.has(file) || !this.files.get(file)!.stamp) this.files.delete(file);
+      if (!wanted.has(file) || !this.files.get(file)!.stamp) this.forget(file);
     }
     for (const file of [...this.ignoredReported]) if (!names.includes(path.basename(file))) this.ignoredReported.delete(file);
     this.emit();
@@ -278,7 +283,7 @@ class FileSourceImpl implements FileSource {
     const root = this.opts.path;
     const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set() };
     await this.readAll(files, scope);
-    for (const file of files) if (this.files.get(file)?.stamp === '') this.files.delete(file);
+    for (const file of files) if (this.files.get(file)?.stamp === '') this.forget(file);
     this.emit();
   }
 
@@ -324,7 +329,7 @@ class FileSourceImpl implements FileSource {
     }
     if (!st.isFile()) {
       entry.stamp = `dir`;
-      this.files.delete(file);
+      this.forget(file);
       return;
     }
     const stamp = stampOf(st);
@@ -389,6 +394,12 @@ class FileSourceImpl implements FileSource {
     entry.error = undefined;
     entry.reportedError = undefined;
     entry.pod = result.pod;
+    this.podsChanged = true;
+  }
+
+  private forget(file: string): void {
+    if (this.files.get(file)?.pod) this.podsChanged = true;
+    this.files.delete(file);
   }
 
   private setError(file: string, entry: FileEntry, message: string): void {
@@ -429,6 +440,8 @@ class FileSourceImpl implements FileSource {
   }
 
   private emit(): void {
+    if (!this.podsChanged) return;
+    this.podsChanged = false;
     const pods = [...this.files.keys()]
       .sort()
       .map((f) => this.files.get(f)!.pod)

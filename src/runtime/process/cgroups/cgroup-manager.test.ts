@@ -87,6 +87,11 @@ test('limits are written, the kernel keeps them, and an update back to none lift
   assert.equal((await pod.readLimits()).memoryLimitBytes, 96 * MiB);
   assert.equal((await pod.readLimits()).cpuQuota, 150_000);
 
+  // A shorter period with the same quota is still written (the writes skip only what is already there).
+  await c.setLimits(limits({ cpuShares: 1024, cpuQuota: 50_000, cpuPeriod: 50_000, memoryLimitBytes: 64 * MiB }));
+  assert.equal((await c.readLimits()).cpuPeriod, 50_000);
+  assert.equal((await c.readLimits()).cpuQuota, 50_000);
+
   await c.setLimits(limits({ cpuShares: 0, cpuQuota: 0, memoryLimitBytes: 0 }));
   const lifted = await c.readLimits();
   assert.equal(lifted.cpuQuota, 0);
