@@ -100,6 +100,14 @@ export class PodWorker {
   /** Resolves once the worker reaches `terminated`. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
+  /**
+   * Resolves once nothing of the pod runs any more and its volumes are gone, before its sandbox and
+   * logs are removed: what a successor with the same name waits for (an edited static pod), as the
+   * kubelet starts it once the old pod is terminated and leaves the removal of its sandbox to garbage
+   * collection. At the latest with `done`.
+   */
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
 
   constructor(
     pod: Pod,
@@ -113,6 +121,7 @@ export class PodWorker {
     this.current = initial;
     this.addedAt = deps.clock.now();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.finishedStatus = finished;
     if (finished) this.terminalPhase = finished.phase === 'Succeeded' ? 'Succeeded' : 'Failed';
     this.log = deps.logger.child({ pod: fullName(pod), podUID: pod.metadata!.uid });
@@ -323,6 +332,7 @@ export class PodWorker {
     this.current = next;
     if (next.kind === 'terminated') {
       this.cancelWake();
+      this.resolveStopped();
       this.resolveDone();
     }
   }
@@ -777,9 +787,13 @@ export class PodWorker {
     await this.finishAdoption();
     if (this.sandboxId) {
       await this.stopAll(grace);
-      await this.deps.runtime.removePodSandbox(this.sandboxId);
+      // The sandbox stopped too, as the kubelet's killPod does: on CRI that releases its network and
+      // host ports, which a successor may be about to ask for.
+      await this.deps.runtime.stopPodSandbox(this.sandboxId);
     }
     await this.deps.volumes.tearDown(this.uid).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'Cannot remove the pod directory'));
+    this.resolveStopped();
+    if (this.sandboxId) await this.deps.runtime.removePodSandbox(this.sandboxId);
     // Removing a container takes its log file; the pod's log directory goes with the pod (the
     // kubelet's evictPodLogsDirectories), or every edit of a manifest would leave one behind.
     const meta = this.pod.metadata!;

@@ -149,6 +149,35 @@ test('an edit starts the new pod only after the old one has terminated', async (
   assert.deepEqual(workers.list().map((s) => s.pod.metadata!.uid), ['u2']);
 });
 
+test('an edit starts the new pod once the old one is stopped, without waiting for its sandbox removal', async () => {
+  const { runtime, workers } = setup();
+  const old = pod('p', 'u1');
+  workers.handle([{ op: 'ADD', pod: old }]);
+  await settle();
+  const oldSandbox = runtime.sandboxes.keys().next().value!;
+  // The old sandbox's removal (garbage, as the kubelet's GC removes it) is held until released.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const remove = runtime.removePodSandbox.bind(runtime);
+  runtime.removePodSandbox = async (id) => {
+    await held;
+    return remove(id);
+  };
+  workers.handle([
+    { op: 'REMOVE', pod: old },
+    { op: 'ADD', pod: pod('p', 'u2', { containers: [{ name: 'main', command: ['v2'] }] }) },
+  ]);
+  await settle();
+  assert.deepEqual(runtime.calls, ['start main#0', 'stop main#0 grace=30', 'start main#0']);
+  // Stopped (on CRI that frees its network and host ports), not yet removed.
+  assert.equal(runtime.sandboxes.get(oldSandbox)?.ready, false);
+  assert.deepEqual(workers.list().map((s) => s.state).sort(), ['syncing', 'terminating']);
+  release();
+  await settle();
+  assert.equal(runtime.sandboxes.has(oldSandbox), false);
+  assert.deepEqual(workers.list().map((s) => s.pod.metadata!.uid), ['u2']);
+});
+
 test('a start error is reported, then retried with back-off', async () => {
   const { clock, runtime, workers } = setup();
   runtime.failStart.add('main');

@@ -242,7 +242,7 @@ class PodWorkersImpl implements PodWorkers {
     const worker = new PodWorker(
       pod,
       predecessors.length
-        ? { kind: 'waiting', predecessor: Promise.all(predecessors.map((p) => p.done)).then(() => undefined) }
+        ? { kind: 'waiting', predecessor: Promise.all(predecessors.map((p) => p.stopped)).then(() => undefined) }
         : { kind: 'syncing' },
       this.deps,
       leftover && planAdoption(pod, leftover),

@@ -63,6 +63,9 @@ export class FakeRuntime implements Runtime {
     return id;
   }
   async stopPodSandbox(id: string) {
+    // As containerd and the process runtime: a stopped sandbox is no longer ready.
+    const sb = this.sandboxes.get(id);
+    if (sb) sb.ready = false;
     for (const c of this.containers.values()) if (c.sandboxId === id && c.state === 'running') this.exit(c.id, 137);
   }
   async removePodSandbox(id: string) {
