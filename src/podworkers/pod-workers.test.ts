@@ -178,6 +178,23 @@ test('an edit starts the new pod once the old one is stopped, without waiting fo
   assert.deepEqual(workers.list().map((s) => s.pod.metadata!.uid), ['u2']);
 });
 
+test('the periodic resync kicks every pod once per syncFrequency, an eighth of them at a time', async () => {
+  const { clock, runtime, workers } = setup(100);
+  workers.handle(Array.from({ length: 80 }, (_, i) => ({ op: 'ADD' as const, pod: pod(`p${i}`, `uid-${i}`) })));
+  await settle();
+  // A resync sync asks the runtime for each container's status once: that counts the pods synced.
+  runtime.statusCalls.containerStatus = 0;
+  const perSlot: number[] = [];
+  for (let slot = 0; slot < 8; slot++) {
+    const before = runtime.statusCalls.containerStatus;
+    clock.advance(60_000 / 8);
+    await settle();
+    perSlot.push(runtime.statusCalls.containerStatus - before);
+  }
+  assert.equal(perSlot.reduce((a, b) => a + b, 0), 80, `every pod once in 60 s: ${perSlot.join(' ')}`);
+  assert.ok(Math.max(...perSlot) < 40, `no burst of half the pods or more: ${perSlot.join(' ')}`);
+});
+
 test('a start error is reported, then retried with back-off', async () => {
   const { clock, runtime, workers } = setup();
   runtime.failStart.add('main');

@@ -75,6 +75,16 @@ export interface PodWorkers {
   sourcesReady(): void;
 }
 
+/** The periodic resync is spread over this many slots of each syncFrequency. */
+const RESYNC_SLOTS = 8;
+
+/** A pod's resync slot: a small hash of its UID, stable for the worker's life. */
+function resyncSlot(uid: string): number {
+  let h = 0;
+  for (let i = 0; i < uid.length; i++) h = (h * 31 + uid.charCodeAt(i)) | 0;
+  return (h >>> 0) % RESYNC_SLOTS;
+}
+
 /** Creates the pod workers, subscribes to runtime events and starts the periodic resync. */
 export function createPodWorkers(opts: PodWorkersOptions): PodWorkers {
   return new PodWorkersImpl(opts);
@@ -89,6 +99,7 @@ class PodWorkersImpl implements PodWorkers {
   private readonly deps: WorkerDeps;
   private readonly unsubscribe: () => void;
   private resyncTimer: TimerHandle | undefined;
+  private resyncTick = 0;
   private lastResync: number;
   /** Pods a previous nodelet left in the runtime, by UID, until a source claims them or they are stopped. */
   private leftovers = new Map<string, Leftover>();
@@ -280,11 +291,17 @@ class PodWorkersImpl implements PodWorkers {
     }
   }
 
+  /**
+   * Every worker is kicked once per syncFrequency, an eighth of them at a time (by a hash of the UID):
+   * 1,000 pods are 125 syncs every 7.5 s, not 1,000 at once, which would hold up an edit landing in
+   * the burst. The kubelet spreads its resyncs too, with a jitter per pod (workerResyncIntervalJitterFactor).
+   */
   private scheduleResync(): void {
     this.resyncTimer = this.opts.clock.setTimeout(() => {
-      for (const w of this.workers.values()) w.kick();
+      const slot = this.resyncTick++ % RESYNC_SLOTS;
+      for (const w of this.workers.values()) if (resyncSlot(w.uid) === slot) w.kick();
       this.lastResync = this.opts.clock.now();
       this.scheduleResync();
-    }, this.opts.syncFrequencyMs);
+    }, this.opts.syncFrequencyMs / RESYNC_SLOTS);
   }
 }
