@@ -82,7 +82,7 @@ export const CRI_TARGET = { ratio: 1.1, podmanRatio: 0.1, podmanAtPods: 100 };
 type PlanOpts = Pick<CriOptions, 'quick' | 'sizes' | 'trials' | 'sequentialMax'>;
 
 /**
- * What the scenario plans to run. Up to 50 pods four trials of nodelet and of the bare parallel calls:
+ * What the scenario plans to run. Up to 50 pods three trials of nodelet and of the bare parallel calls:
  * containerd alone varies by a third from one trial to the next (CNI, netns), so the overhead is the
  * median of the ratios of trials run back to back. At 100 pods one trial: each variant with its
  * clean-up takes ~35 s on 2 CPUs (podman ~70 s), and the whole run has 10 minutes. The sequential loop
@@ -95,7 +95,7 @@ export function criPlan(opts: PlanOpts): {
   /** Whether trial `k` (from 0) at `n` pods also runs the sequential loop. */
   sequential: (n: number, k: number) => boolean;
 } {
-  const trials = (n: number) => opts.trials ?? (opts.quick ? 1 : n <= 50 ? 4 : 1);
+  const trials = (n: number) => opts.trials ?? (opts.quick ? 1 : n <= 50 ? 3 : 1);
   return {
     sizes: opts.sizes ?? (opts.quick ? [10] : [20, 100]),
     trials,
@@ -572,7 +572,12 @@ function readFileSafe(file: string): string {
   }
 }
 
-const median = (xs: readonly number[]) => summarize(xs).p50;
+/** The middle value; with an even count the mean of the two middle ones (not the lower, which would flatter). */
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const list = (xs: readonly number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
 
