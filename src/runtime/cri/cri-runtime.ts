@@ -67,6 +67,8 @@ export class CriRuntime implements Runtime {
   private readonly seen = new Map<string, { state: cri.ContainerState; sandboxId: string; podUID: string }>();
   /** Readiness of each of our sandboxes at the last relist. */
   private sandboxReady = new Map<string, boolean>();
+  /** Sandboxes stopped through this runtime and not yet removed. */
+  private readonly stoppedSandboxes = new Set<string>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
   private readonly rotator: LogRotator | undefined;
   /** The log file of each running container, while the rotator watches it. */
@@ -267,13 +269,17 @@ export class CriRuntime implements Runtime {
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
     await this.client.stopPodSandbox({ pod_sandbox_id: sandboxId }).catch(ignoreNotFound);
+    this.stoppedSandboxes.add(sandboxId);
   }
 
   async removePodSandbox(sandboxId: string): Promise<void> {
-    // The kubelet stops before it removes; containerd refuses to remove a sandbox that still runs.
-    await this.stopPodSandbox(sandboxId);
+    // The kubelet stops before it removes; containerd refuses to remove a sandbox that still runs. A
+    // sandbox stopped through us already (a pod worker stops it first) is not stopped twice: a CRI
+    // sandbox never runs again once stopped.
+    if (!this.stoppedSandboxes.has(sandboxId)) await this.stopPodSandbox(sandboxId);
     await this.client.removePodSandbox({ pod_sandbox_id: sandboxId }).catch(ignoreNotFound);
     this.sandboxConfigs.delete(sandboxId);
+    this.stoppedSandboxes.delete(sandboxId);
   }
 
   async listPodSandboxes(): Promise<SandboxInfo[]> {
