@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -18,15 +18,15 @@ spec:
 `;
 
 /** A file source over a fresh 0755 directory, with its snapshots and log lines; re-lists only when told. */
-function setup(audit: ManifestAuditPolicy | undefined, resyncMs = 20_000) {
+function setup(audit: ManifestAuditPolicy | undefined, resyncMs = 20_000, clockAt = Date.now() + 3_600_000) {
   const root = mkdtempSync(path.join(tmpdir(), 'nodelet-file-source-'));
   const dir = path.join(root, 'manifests');
   mkdirSync(dir);
   chmodSync(dir, 0o755);
   const logs: { msg: string; err?: string; file?: string }[] = [];
   const logger = pino({ level: 'info', base: undefined }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  // Far ahead of every file's mtime: files are judged at once, not left to settle.
-  const clock = new FakeClock(Date.now() + 3_600_000);
+  // By default far ahead of every file's mtime: files are judged at once, not left to settle.
+  const clock = new FakeClock(clockAt);
   let current: Pod[] = [];
   const source = createFileSource({ path: dir, nodeName: 'n1', clock, logger, resyncMs, onSnapshot: (pods) => (current = pods), audit });
   const write = (name: string, content: string, mode = 0o644) => {
@@ -190,5 +190,43 @@ describe('file source watch', () => {
       t.clock.advance(20);
       await new Promise((r) => setTimeout(r, 10));
     }
+  });
+});
+
+describe('file source settle time', () => {
+  let cleanup: () => void = () => undefined;
+  afterEach(() => cleanup());
+
+  it('judges a file renamed in at once, and one written in place only once it has been quiet', async () => {
+    // An hour behind every file's mtime: a file left to settle is not read until the test moves time on.
+    const t = setup(undefined, 24 * 3_600_000, Date.now() - 3_600_000);
+    cleanup = t.cleanup;
+    await t.source.start();
+    const deadline = Date.now() + 30_000;
+    const until = async (what: string, done: () => boolean) => {
+      while (!done()) {
+        assert.ok(Date.now() < deadline, what);
+        t.clock.advance(20); // the debounce, far from the settle time
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    t.write('fast.yaml', pod('fast'));
+    await until(`fast.yaml was left to settle: ${t.pods().join(' ')}`, () => t.pods().length === 1);
+
+    // Written in place (create, write, close before any event is handled: one debounced pass).
+    const fd = openSync(path.join(t.dir, 'slow.yaml'), 'w');
+    writeSync(fd, pod('slow'));
+    closeSync(fd);
+    // Its settle timer: an hour away (the clock is an hour behind its mtime), not the debounce's 15 ms
+    // nor the re-list's day.
+    await until('slow.yaml never looked at', () => t.clock.dueIn().some((ms) => ms > 60_000 && ms < 2 * 3_600_000));
+    assert.deepEqual(t.pods(), ['fast-n1:sleep 1']);
+    t.clock.advance(3_600_000);
+    while (t.pods().length !== 2) {
+      assert.ok(Date.now() < deadline, `slow.yaml not read once quiet: ${t.pods().join(' ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(t.pods(), ['fast-n1:sleep 1', 'slow-n1:sleep 1']);
+    assert.equal(t.logs.filter((l) => /Invalid/.test(l.msg)).length, 0);
   });
 });

@@ -28,7 +28,10 @@ export interface FileSourceOptions {
   onSnapshot: (pods: Pod[]) => void;
   /** Quiet time after a watch event before re-listing (coalesces an editor's burst of events). */
   debounceMs?: number;
-  /** A file modified more recently than this is read again before it is judged: it may be half written. */
+  /**
+   * A file written in place more recently than this is read again before it is judged: it may be half
+   * written. A file renamed into the directory is judged at once (see {@link FileSourceImpl.lastEvent}).
+   */
   settleMs?: number;
   /** The manifest audit (issue 11): manifests others than root could change are refused. Absent = none. */
   audit?: ManifestAuditPolicy;
@@ -114,6 +117,15 @@ class FileSourceImpl implements FileSource {
   /** What the last full listing found of the directory, reused by passes over named files only. */
   private lastScope: ListScope = {};
   private lastEmitted: string | undefined;
+  /**
+   * The kind of the last watch event that named each manifest file: `rename` when it was created or
+   * renamed in, `change` when it was written in place (or chmod'ed). A file whose last event is a
+   * rename and that is not empty was written whole elsewhere and renamed in, as editors and tools save:
+   * it needs no settle time. A file created in place and then written gets `change` events, which
+   * send it back to the settle rule. Timestamps cannot tell the two apart: the kernel's coarse clock
+   * gives a write and a rename a millisecond later the same time.
+   */
+  private readonly lastEvent = new Map<string, 'rename' | 'change'>();
   /**
    * Whether a file's pod was set or dropped since the last snapshot: a pass that changed none (a file
    * still settling, an unchanged stamp) sends nothing, without sorting 1,000 files to find that out.
@@ -203,10 +215,12 @@ class FileSourceImpl implements FileSource {
    * entry such as the `..data` of a ConfigMap-style swap, another extension, a single-file path) gets
    * a full listing, and the periodic re-list repairs whatever a watch missed.
    */
-  private onWatchEvent = (_event?: string, name?: string | Buffer | null): void => {
+  private onWatchEvent = (event?: string, name?: string | Buffer | null): void => {
     const dirMode = this.lastScope.plain !== undefined;
     if (dirMode && typeof name === 'string' && !name.startsWith('.') && !name.includes('/') && isManifestName(name)) {
-      this.dirty.add(path.join(this.opts.path, name));
+      const file = path.join(this.opts.path, name);
+      this.dirty.add(file);
+      this.lastEvent.set(file, event === 'rename' ? 'rename' : 'change');
     } else {
       this.fullPending = true;
     }
@@ -346,7 +360,8 @@ class FileSourceImpl implements FileSource {
     }
     if (stamp === entry.stamp) return;
     const age = this.opts.clock.now() - st.mtimeMs;
-    if (age < this.settleMs) {
+    const renamedIn = age < this.settleMs && st.size > 0 && this.lastEvent.get(file) === 'rename';
+    if (age < this.settleMs && !renamedIn) {
       // Possibly still being written: judge it once it has been quiet for settleMs.
       this.settleIn(file, this.settleMs - age + 1);
       return;
@@ -364,7 +379,10 @@ class FileSourceImpl implements FileSource {
       return;
     }
     const after = await stat(file).catch(() => undefined);
-    if (!after || stampOf(after) !== stamp) {
+    // The event of a write made before the second stat is in inotify's queue by now: one turn of the
+    // event loop delivers it, and a file that was being written after all goes back to the settle rule.
+    if (renamedIn) await new Promise((resolve) => setImmediate(resolve));
+    if (!after || stampOf(after) !== stamp || (renamedIn && this.lastEvent.get(file) !== 'rename')) {
       this.settleIn(file, this.settleMs); // changed while we read it
       return;
     }
@@ -400,6 +418,7 @@ class FileSourceImpl implements FileSource {
   private forget(file: string): void {
     if (this.files.get(file)?.pod) this.podsChanged = true;
     this.files.delete(file);
+    this.lastEvent.delete(file);
   }
 
   private setError(file: string, entry: FileEntry, message: string): void {

@@ -48,6 +48,11 @@ export class FakeClock implements Clock {
     return this.timers.filter((t) => !t.cancelled).length;
   }
 
+  /** How far ahead each pending timer is due, in ms. */
+  dueIn(): number[] {
+    return this.timers.filter((t) => !t.cancelled).map((t) => t.at - this.current);
+  }
+
   /** Moves time forward by `ms`, firing due timers in order. */
   advance(ms: number): void {
     const end = this.current + ms;
