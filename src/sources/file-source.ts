@@ -296,18 +296,24 @@ class FileSourceImpl implements FileSource {
   private async relistSome(files: string[]): Promise<void> {
     const root = this.opts.path;
     const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set() };
-    await this.readAll(files, scope);
-    for (const file of files) if (this.files.get(file)?.stamp === '') this.forget(file);
-    this.emit();
+    // Each batch's pods go out at once: with 1,000 manifests dropped, the first pods start while the
+    // rest are parsed (a second of YAML), not after. Every file not yet read keeps what it had, so a
+    // partial pass never drops a pod; only the full re-list (at start, every pod) waits for the whole.
+    await this.readAll(files, scope, (batch) => {
+      for (const file of batch) if (this.files.get(file)?.stamp === '') this.forget(file);
+      this.emit();
+    });
   }
 
   /**
    * Reads `files` as {@link readOne} does. Files are independent: a few dozen at a time, so 1,000 new
    * manifests are not 1,000 round trips in a row, without opening them all at once.
    */
-  private async readAll(files: string[], scope: ListScope): Promise<void> {
+  private async readAll(files: string[], scope: ListScope, afterBatch?: (batch: string[]) => void): Promise<void> {
     for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-      await Promise.all(files.slice(i, i + READ_CONCURRENCY).map((f) => this.readOne(f, scope)));
+      const batch = files.slice(i, i + READ_CONCURRENCY);
+      await Promise.all(batch.map((f) => this.readOne(f, scope)));
+      afterBatch?.(batch);
     }
   }
 
