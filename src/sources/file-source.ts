@@ -1,4 +1,4 @@
-import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from '../api/types.js';
@@ -14,6 +14,8 @@ export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
 
 /** How many manifest files a re-list reads at once. */
 const READ_CONCURRENCY = 32;
+/** How many files a full re-list stats between two turns of the event loop (~0.5 ms on a local disk). */
+const STAT_SLICE = 100;
 
 /** Options of {@link createFileSource}. */
 export interface FileSourceOptions {
@@ -280,7 +282,7 @@ class FileSourceImpl implements FileSource {
       }
       wanted.add(file);
     }
-    await this.readAll([...wanted], scope);
+    await this.readAll(await this.changedOf([...wanted], scope), scope);
     for (const file of [...this.files.keys()]) {
       if (!wanted.has(file) || !this.files.get(file)!.stamp) this.forget(file);
     }
@@ -303,6 +305,40 @@ class FileSourceImpl implements FileSource {
       for (const file of batch) if (this.files.get(file)?.stamp === '') this.forget(file);
       this.emit();
     });
+  }
+
+  /**
+   * The files of a full re-list that {@link readOne} has something to do for: all but those unchanged
+   * and with nothing to audit. Stat'ed synchronously, in slices that yield to the event loop: 1,000
+   * `statSync` calls cost 4-10 ms of CPU where 1,000 promised `stat`s cost 12-42 ms, and a re-list
+   * of 1,000 unchanged files runs every 20 s.
+   */
+  private async changedOf(files: string[], scope: ListScope): Promise<string[]> {
+    const changed: string[] = [];
+    for (let i = 0; i < files.length; i += STAT_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const file of files.slice(i, i + STAT_SLICE)) {
+        let st: Stats | undefined;
+        try {
+          st = statSync(file, { throwIfNoEntry: false });
+        } catch {
+          st = undefined; // readOne says why
+        }
+        if (!st || !this.unchanged(file, st, scope)) changed.push(file);
+      }
+    }
+    return changed;
+  }
+
+  /** Whether a file with this stat is as last read and needs no audit: {@link readOne} would do nothing. */
+  private unchanged(file: string, st: Stats, scope: ListScope): boolean {
+    const entry = this.files.get(file);
+    if (!entry || !st.isFile() || scope.dirProblem || stampOf(st) !== entry.stamp) return false;
+    // A regular file whose stamp (mode and owner included) has not changed since it passed is still
+    // fine, its directory having just been audited; a symlink is audited at every re-list, as a
+    // directory or a target on its way may have changed.
+    const auditing = this.opts.audit !== undefined && auditActive(this.opts.audit);
+    return !auditing || (scope.auditedDir !== undefined && scope.plain?.has(file) === true);
   }
 
   /**
@@ -352,14 +388,9 @@ class FileSourceImpl implements FileSource {
       this.forget(file);
       return;
     }
+    if (this.unchanged(file, st, scope)) return;
     const stamp = stampOf(st);
-    // A regular file whose stamp (mode and owner included) has not changed since it passed is still
-    // fine, its directory having just been audited; a symlink is audited at every re-list, as a
-    // directory or a target on its way may have changed. At 1,000 files that saves 1,000 lstat calls
-    // per watch event.
-    const unchangedPlain = scope.auditedDir !== undefined && scope.plain?.has(file) === true && stamp === entry.stamp;
-    const insecure =
-      scope.dirProblem ?? (this.opts.audit && auditActive(this.opts.audit) && !unchangedPlain ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
+    const insecure = scope.dirProblem ?? (this.opts.audit && auditActive(this.opts.audit) ? await auditManifestFile(file, this.opts.audit, scope.auditedDir) : undefined);
     if (insecure) {
       this.refuse(file, entry, insecure, scope.dirProblem ? 'dir' : 'file');
       return;
