@@ -128,6 +128,8 @@ class FileSourceImpl implements FileSource {
    * gives a write and a rename a millisecond later the same time.
    */
   private readonly lastEvent = new Map<string, 'rename' | 'change'>();
+  /** When a watch event's pass first found each file gone (see {@link dropIfGone}). */
+  private readonly goneSince = new Map<string, number>();
   /**
    * Whether a file's pod was set or dropped since the last snapshot: a pass that changed none (a file
    * still settling, an unchanged stamp) sends nothing, without sorting 1,000 files to find that out.
@@ -140,7 +142,7 @@ class FileSourceImpl implements FileSource {
   private reportedDirProblem: string | undefined;
 
   constructor(private readonly opts: FileSourceOptions) {
-    this.debounceMs = opts.debounceMs ?? 15;
+    this.debounceMs = opts.debounceMs ?? 5;
     this.settleMs = opts.settleMs ?? 40;
   }
 
@@ -284,7 +286,8 @@ class FileSourceImpl implements FileSource {
     }
     await this.readAll(await this.changedOf([...wanted], scope), scope);
     for (const file of [...this.files.keys()]) {
-      if (!wanted.has(file) || !this.files.get(file)!.stamp) this.forget(file);
+      if (!wanted.has(file)) this.forget(file);
+      else if (!this.files.get(file)!.stamp) this.dropIfGone(file);
     }
     for (const file of [...this.ignoredReported]) if (!names.includes(path.basename(file))) this.ignoredReported.delete(file);
     this.emit();
@@ -302,7 +305,7 @@ class FileSourceImpl implements FileSource {
     // rest are parsed (a second of YAML), not after. Every file not yet read keeps what it had, so a
     // partial pass never drops a pod; only the full re-list (at start, every pod) waits for the whole.
     await this.readAll(files, scope, (batch) => {
-      for (const file of batch) if (this.files.get(file)?.stamp === '') this.forget(file);
+      for (const file of batch) if (this.files.get(file)?.stamp === '') this.dropIfGone(file);
       this.emit();
     });
   }
@@ -380,9 +383,11 @@ class FileSourceImpl implements FileSource {
     this.files.set(file, entry);
     const st = await stat(file).catch(() => undefined);
     if (!st) {
-      entry.stamp = ''; // vanished between readdir and stat: dropped below
+      entry.stamp = ''; // vanished: dropped below, after a while if it had a pod
+      if (!this.goneSince.has(file)) this.goneSince.set(file, this.opts.clock.now());
       return;
     }
+    this.goneSince.delete(file);
     if (!st.isFile()) {
       entry.stamp = `dir`;
       this.forget(file);
@@ -452,10 +457,27 @@ class FileSourceImpl implements FileSource {
     this.podsChanged = true;
   }
 
+  /**
+   * After a pass that left `file` unjudged (gone, or back and still settling). A file gone drops its
+   * pod once it has stayed gone for settleMs: an editor that saves by renaming the old file away and
+   * writing a new one (vim's default) leaves the name empty for a moment, and a pass in that moment
+   * must not restart the pod. Back with the same content, the file is the same pod, untouched. A file
+   * that never yielded a pod goes at once (a settling one is looked at again all the same).
+   */
+  private dropIfGone(file: string): void {
+    if (!this.files.get(file)?.pod) return this.forget(file);
+    const since = this.goneSince.get(file);
+    if (since === undefined) return; // back, and settling: its pod stays until the file is judged
+    const gone = this.opts.clock.now() - since;
+    if (gone >= this.settleMs) this.forget(file);
+    else this.settleIn(file, this.settleMs - gone);
+  }
+
   private forget(file: string): void {
     if (this.files.get(file)?.pod) this.podsChanged = true;
     this.files.delete(file);
     this.lastEvent.delete(file);
+    this.goneSince.delete(file);
   }
 
   private setError(file: string, entry: FileEntry, message: string): void {
