@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Container, Pod, PodStatus } from '../api/types.js';
+import { ConfigSeenAnnotation, type Container, type Pod, type PodStatus } from '../api/types.js';
 import { containerConfig, sandboxConfig, type NodeFacts } from '../container/container-config.js';
 import { runAsNonRootViolation } from '../container/security-context.js';
 import { errorMessage, NodeletError } from '../errors.js';
@@ -78,7 +78,11 @@ export class PodWorker {
   private wake: { at: number; timer: TimerHandle } | undefined;
   private busy = false;
   private dirty = false;
-  private readonly addedAt: number;
+  /**
+   * When nodelet first saw the pod: its config.seen annotation (set by the source), from which the
+   * kubelet counts kubelet_pod_start_duration_seconds; this worker's creation if it has none.
+   */
+  private readonly seenAt: number;
   private firstStartReported = false;
   private predecessorDone = false;
   /** Left by a previous nodelet, removed on the first sync; and adopted running containers to probe. */
@@ -119,7 +123,9 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.current = initial;
-    this.addedAt = deps.clock.now();
+    const now = deps.clock.now();
+    const seen = Date.parse(pod.metadata?.annotations?.[ConfigSeenAnnotation] ?? '');
+    this.seenAt = Number.isFinite(seen) && seen <= now ? seen : now;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.finishedStatus = finished;
@@ -647,7 +653,7 @@ export class PodWorker {
       // When the runtime says the container started, not when this worker got round to hearing it: in a
       // burst of starts the two can be hundreds of milliseconds apart.
       const ranAt = v.current?.startedAt || this.deps.clock.now();
-      this.deps.onFirstStart?.(this.pod, Math.max(0, ranAt - this.addedAt) / 1000);
+      this.deps.onFirstStart?.(this.pod, Math.max(0, ranAt - this.seenAt) / 1000);
     }
   }
 

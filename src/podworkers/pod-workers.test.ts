@@ -57,6 +57,27 @@ test('first restart is immediate, then the back-off doubles from 10 seconds', as
   assert.equal(status(workers).restartCount, 3);
 });
 
+test('the pod start duration counts from config.seen (when a source first saw the pod), as the kubelet\'s', async () => {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime(clock);
+  const started = new Map<string, number>();
+  const { workers } = testPodWorkers(clock, runtime, { onFirstStart: (p, seconds) => started.set(p.metadata!.name!, seconds) });
+  const seen = (name: string, uid: string, at: number) => {
+    const p = pod(name, uid);
+    p.metadata!.annotations = { 'kubernetes.io/config.seen': new Date(at).toISOString() };
+    return p;
+  };
+  workers.handle([
+    // Seen 2.5 s before its worker began (a manifest parsed late among 1,000).
+    { op: 'ADD', pod: seen('early', 'u1', clock.now() - 2_500) },
+    // No annotation, or one from a clock ahead: from the worker's start.
+    { op: 'ADD', pod: pod('plain', 'u2') },
+    { op: 'ADD', pod: seen('ahead', 'u3', clock.now() + 60_000) },
+  ]);
+  await settle();
+  assert.deepEqual(Object.fromEntries(started), { early: 2.5, plain: 0, ahead: 0 });
+});
+
 test('restartPolicy Never leaves an exited container alone and the pod Failed', async () => {
   const { runtime, workers } = setup();
   workers.handle([{ op: 'ADD', pod: pod('p', 'u1', { restartPolicy: 'Never' }) }]);

@@ -1,6 +1,7 @@
 // Pod workers over the FakeRuntime and a fake clock, for unit tests of the workers and of what drives
 // them (adoption, eviction). No disk I/O by default: tests settle by turning the event loop, which real
 // fs calls would outlast.
+import type { Pod } from '../api/types.js';
 import { createEventRecorder, type EventRecorder } from '../events/recorder.js';
 import { createProbeManager } from '../prober/index.js';
 import type { FakeRuntime } from '../runtime/testing.js';
@@ -16,7 +17,7 @@ export const TEST_HOST_IP = '10.0.0.1';
 export function testPodWorkers(
   clock: FakeClock,
   runtime: FakeRuntime,
-  opts: { maxPods?: number; volumes?: VolumeManager } = {},
+  opts: { maxPods?: number; volumes?: VolumeManager; onFirstStart?: (pod: Pod, seconds: number) => void } = {},
 ): { workers: PodWorkers; events: EventRecorder } {
   const events = createEventRecorder(clock);
   const workers = createPodWorkers({
@@ -32,6 +33,7 @@ export function testPodWorkers(
     syncFrequencyMs: 60_000,
     backoffInitialMs: 10_000,
     backoffMaxMs: 300_000,
+    onFirstStart: opts.onFirstStart,
   });
   return { workers, events };
 }

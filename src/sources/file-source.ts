@@ -83,6 +83,12 @@ function stampOf(st: Stats): string {
 
 /** What a re-list found about the directory for every file in it. */
 interface ListScope {
+  /**
+   * When the pass began: the config.seen of every pod it reads. A pod among 1,000 dropped at once was
+   * seen when nodelet learnt of the drop, not when its turn to be parsed came (the kubelet's pod start
+   * duration counts from config.seen).
+   */
+  seenAt?: number;
   /** The static pod directory is insecure: every file in it is refused with this. */
   dirProblem?: NodeletError;
   /** The static pod directory, audited already. */
@@ -233,6 +239,7 @@ class FileSourceImpl implements FileSource {
   };
 
   private async relist(): Promise<void> {
+    const seenAt = this.opts.clock.now();
     const root = this.opts.path;
     const st = await stat(root).catch(() => undefined);
     let names: string[] = [];
@@ -261,7 +268,7 @@ class FileSourceImpl implements FileSource {
     // A single file is watched through its directory: editors replace files by rename.
     await this.ensureWatch(st?.isDirectory() ? root : dir);
     await this.ensureParentWatch(root);
-    const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain } : {};
+    const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain, seenAt } : { seenAt };
     this.lastScope = scope;
 
     const wanted = new Set<string>();
@@ -299,8 +306,9 @@ class FileSourceImpl implements FileSource {
    * again, as at every listing; the named files are audited whatever their stamp.
    */
   private async relistSome(files: string[]): Promise<void> {
+    const seenAt = this.opts.clock.now();
     const root = this.opts.path;
-    const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set() };
+    const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set(), seenAt };
     // Each batch's pods go out at once: with 1,000 manifests dropped, the first pods start while the
     // rest are parsed (a second of YAML), not after. Every file not yet read keeps what it had, so a
     // partial pass never drops a pod; only the full re-list (at start, every pod) waits for the whole.
@@ -438,7 +446,7 @@ class FileSourceImpl implements FileSource {
       nodeName: this.opts.nodeName,
       source: 'file',
       origin: file,
-      seenAt: new Date(this.opts.clock.now()),
+      seenAt: new Date(scope.seenAt ?? this.opts.clock.now()),
     });
     // Once per file content (a changed file gets here only when its bytes differ), each distinct
     // warning once: a manifest with the same typo twice is one line in the log, not one per resync.
