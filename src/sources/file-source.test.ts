@@ -193,6 +193,27 @@ describe('file source watch', () => {
   });
 });
 
+/** Turns the injected clock `stepMs` at a time (a debounce, far from any settle time) until `done`. */
+async function pump(t: ReturnType<typeof setup>, what: string, done: () => boolean, stepMs = 5, deadline = Date.now() + 30_000): Promise<void> {
+  while (!done()) {
+    assert.ok(Date.now() < deadline, what);
+    t.clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Turns the injected clock `n` times by `stepMs`, noting the pods after each turn in `seen`. */
+async function turns(t: ReturnType<typeof setup>, n: number, stepMs: number, seen: string[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    t.clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 10));
+    seen.push(t.pods().join());
+  }
+}
+
+/** Until the pass after a removal has run: it dropped the pod, or set the 40 ms timer to look again. */
+const removalSeen = (t: ReturnType<typeof setup>) => () => t.pods().length === 0 || t.clock.dueIn().some((ms) => ms > 5 && ms <= 40);
+
 describe('file source settle time', () => {
   let cleanup: () => void = () => undefined;
   afterEach(() => cleanup());
@@ -202,16 +223,8 @@ describe('file source settle time', () => {
     const t = setup(undefined, 24 * 3_600_000, Date.now() - 3_600_000);
     cleanup = t.cleanup;
     await t.source.start();
-    const deadline = Date.now() + 30_000;
-    const until = async (what: string, done: () => boolean) => {
-      while (!done()) {
-        assert.ok(Date.now() < deadline, what);
-        t.clock.advance(20); // the debounce, far from the settle time
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
     t.write('fast.yaml', pod('fast'));
-    await until(`fast.yaml was left to settle: ${t.pods().join(' ')}`, () => t.pods().length === 1);
+    await pump(t, 'fast.yaml was left to settle', () => t.pods().length === 1);
 
     // Written in place (create, write, close before any event is handled: one debounced pass).
     const fd = openSync(path.join(t.dir, 'slow.yaml'), 'w');
@@ -219,97 +232,51 @@ describe('file source settle time', () => {
     closeSync(fd);
     // Its settle timer: an hour away (the clock is an hour behind its mtime), not the debounce's 5 ms
     // nor the re-list's day.
-    await until('slow.yaml never looked at', () => t.clock.dueIn().some((ms) => ms > 60_000 && ms < 2 * 3_600_000));
+    await pump(t, 'slow.yaml never looked at', () => t.clock.dueIn().some((ms) => ms > 60_000 && ms < 2 * 3_600_000));
     assert.deepEqual(t.pods(), ['fast-n1:sleep 1']);
-    t.clock.advance(3_600_000);
-    while (t.pods().length !== 2) {
-      assert.ok(Date.now() < deadline, `slow.yaml not read once quiet: ${t.pods().join(' ')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    t.clock.advance(3_600_000 + 60_000); // past its mtime, with room
+    await pump(t, 'slow.yaml not read once quiet', () => t.pods().length === 2, 0);
     assert.deepEqual(t.pods(), ['fast-n1:sleep 1', 'slow-n1:sleep 1']);
     assert.equal(t.logs.filter((l) => /Invalid/.test(l.msg)).length, 0);
   });
-});
-
-describe('file source, a file that goes away', () => {
-  let cleanup: () => void = () => undefined;
-  afterEach(() => cleanup());
 
   it('keeps the pod of a file gone for less than the settle time (an editor renaming it away to save), and drops it after', async () => {
     const t = setup(undefined, 24 * 3_600_000);
     cleanup = t.cleanup;
-    const snapshots: string[][] = [];
     t.write('web.yaml', pod('web'));
     await t.source.start();
-    const deadline = Date.now() + 30_000;
     const file = path.join(t.dir, 'web.yaml');
     const aside = path.join(path.dirname(t.dir), 'web.yaml~');
-    const record = () => snapshots.push(t.pods());
     // vim's save: the old file renamed away, then a file with the same content in its place.
     renameSync(file, aside);
-    // Until the pass for the removal has run: it drops the pod, or finds the file gone and sets a
-    // timer to look again (not the 5 ms debounce: the settle time, 40 ms).
-    while (t.pods().length > 0 && !t.clock.dueIn().some((ms) => ms > 5 && ms <= 40)) {
-      assert.ok(Date.now() < deadline, 'no pass after the removal');
-      t.clock.advance(5); // the debounce
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    record();
+    await pump(t, 'no pass after the removal', removalSeen(t));
+    const seen = [t.pods().join()];
     renameSync(aside, file);
-    for (let i = 0; i < 20; i++) {
-      t.clock.advance(5);
-      await new Promise((r) => setTimeout(r, 10));
-      record();
-    }
-    assert.ok(snapshots.every((s) => s.join() === 'web-n1:sleep 1'), `the pod went away for a moment: ${JSON.stringify(snapshots)}`);
+    await turns(t, 20, 5, seen);
+    assert.ok(seen.every((s) => s === 'web-n1:sleep 1'), `the pod went away for a moment: ${JSON.stringify(seen)}`);
 
     rmSync(file);
-    while (t.pods().length !== 0) {
-      assert.ok(Date.now() < deadline, `the pod of the removed file is still there: ${t.pods().join(' ')}`);
-      t.clock.advance(5);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pump(t, 'the pod of the removed file is still there', () => t.pods().length === 0);
   });
-});
 
-describe('file source, a file saved by renaming the old one away and writing a new one in place', () => {
-  let cleanup: () => void = () => undefined;
-  afterEach(() => cleanup());
-
-  it('keeps the pod while the new file settles, and the same content is the same pod', async () => {
+  it('keeps the pod while a file renamed away and written anew in place settles; the same content is the same pod', async () => {
     // An hour behind every mtime: a file written in place settles until the test moves time on.
     const t = setup(undefined, 24 * 3_600_000, Date.now() - 3_600_000);
     cleanup = t.cleanup;
     await t.source.start();
-    const deadline = Date.now() + 30_000;
     t.write('web.yaml', pod('web')); // renamed in: read at once
-    while (t.pods().length === 0) {
-      assert.ok(Date.now() < deadline, 'web.yaml never read');
-      t.clock.advance(5);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const seen: string[] = [];
+    await pump(t, 'web.yaml never read', () => t.pods().length === 1);
     const file = path.join(t.dir, 'web.yaml');
     renameSync(file, path.join(path.dirname(t.dir), 'web.yaml~'));
-    while (t.pods().length > 0 && !t.clock.dueIn().some((ms) => ms > 5 && ms <= 40)) {
-      assert.ok(Date.now() < deadline, 'no pass after the removal');
-      t.clock.advance(5);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pump(t, 'no pass after the removal', removalSeen(t));
+    const seen = [t.pods().join()];
     const fd = openSync(file, 'w');
     writeSync(fd, pod('web'));
     closeSync(fd);
     // Well past the 40 ms a gone file is kept for: the file is back, settling, and its pod stays.
-    for (let i = 0; i < 30; i++) {
-      t.clock.advance(5);
-      await new Promise((r) => setTimeout(r, 10));
-      seen.push(t.pods().join());
-    }
-    t.clock.advance(3_600_000);
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      seen.push(t.pods().join());
-    }
+    await turns(t, 30, 5, seen);
+    t.clock.advance(3_600_000 + 60_000); // past its mtime, with room
+    await turns(t, 10, 0, seen);
     assert.ok(seen.every((s) => s === 'web-n1:sleep 1'), `the pod went away for a moment: ${JSON.stringify(seen)}`);
   });
 });
