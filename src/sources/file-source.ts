@@ -14,8 +14,6 @@ export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json', '.manifest'];
 
 /** How many manifest files a re-list reads at once. */
 const READ_CONCURRENCY = 32;
-/** The longest a watch event waits for a pass while more events keep coming. */
-const DEBOUNCE_MAX_MS = 50;
 /** How many files a full re-list stats between two turns of the event loop (~0.5 ms on a local disk). */
 const STAT_SLICE = 100;
 
@@ -116,8 +114,6 @@ class FileSourceImpl implements FileSource {
   private watchedTarget: string | undefined;
   private watchRetryMs = 1_000;
   private debounce: TimerHandle | undefined;
-  /** When the first watch event of the burst the debounce is waiting out came. */
-  private debounceSince: number | undefined;
   private resyncTimer: TimerHandle | undefined;
   private settleTimer: TimerHandle | undefined;
   private listing: Promise<void> | undefined;
@@ -238,17 +234,8 @@ class FileSourceImpl implements FileSource {
     } else {
       this.fullPending = true;
     }
-    // A steady stream of events (1,000 renames on a busy machine, a program writing a file there every
-    // few ms) would push a plain debounce back forever: the first event of a burst is answered within
-    // DEBOUNCE_MAX_MS whatever follows it.
-    const now = this.opts.clock.now();
-    this.debounceSince ??= now;
     this.debounce?.cancel();
-    this.debounce = this.opts.clock.setTimeout(() => {
-      this.debounce = undefined;
-      this.debounceSince = undefined;
-      void this.pass();
-    }, Math.min(this.debounceMs, Math.max(0, this.debounceSince + DEBOUNCE_MAX_MS - now)));
+    this.debounce = this.opts.clock.setTimeout(() => void this.pass(), this.debounceMs);
   };
 
   private async relist(): Promise<void> {
