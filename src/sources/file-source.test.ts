@@ -49,6 +49,35 @@ function setup(audit: ManifestAuditPolicy | undefined, resyncMs = 20_000, clockA
   };
 }
 
+/** Turns the injected clock `stepMs` at a time (a debounce, far from any settle time) until `done`. */
+async function pump(t: ReturnType<typeof setup>, what: string, done: () => boolean, stepMs = 5, deadline = Date.now() + 30_000): Promise<void> {
+  while (!done()) {
+    assert.ok(Date.now() < deadline, `${what}: ${t.pods().join(' ')}`);
+    t.clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Turns the injected clock `n` times by `stepMs`, noting the pods after each turn in `seen`. */
+async function turns(t: ReturnType<typeof setup>, n: number, stepMs: number, seen: string[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    t.clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 10));
+    seen.push(t.pods().join());
+  }
+}
+
+/**
+ * Runs the pass for a removal just made, the clock standing still while it runs (a busy machine must
+ * not spend the 40 ms a gone file is kept for): waits for the event's 5 ms debounce, fires it, then
+ * waits until the pass has dropped the pod or set its 40 ms timer to look again.
+ */
+async function removalPass(t: ReturnType<typeof setup>): Promise<void> {
+  await pump(t, 'no watch event for the removal', () => t.clock.dueIn().some((ms) => ms > 0 && ms <= 5), 0);
+  t.clock.advance(5);
+  await pump(t, 'no pass after the removal', () => t.pods().length === 0 || t.clock.dueIn().some((ms) => ms > 5 && ms <= 40), 0);
+}
+
 describe('file source audit', () => {
   // Files are owned by whoever runs the tests: the audit is exercised as root and as anyone else.
   const audit: ManifestAuditPolicy = { runningAsRoot: true, ownerUid: process.getuid?.() ?? 0, allowInsecure: false };
@@ -150,22 +179,15 @@ describe('file source watch', () => {
     writeFileSync(outside, pod('b', 'sleep 2'));
     t.write('a.yaml', pod('a', 'sleep 2'));
     const deadline = Date.now() + 30_000;
-    while (t.pods()[0] !== 'a-n1:sleep 2') {
-      assert.ok(Date.now() < deadline, `no pass after the event: ${t.pods().join(' ')}`);
-      t.clock.advance(20); // the debounce runs on the injected clock
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // The debounce runs on the injected clock.
+    await pump(t, 'no pass after the event', () => t.pods()[0] === 'a-n1:sleep 2', 20, deadline);
     assert.deepEqual(t.pods(), ['a-n1:sleep 2', 'b-n1:sleep 1']);
     await t.source.resync();
     assert.deepEqual(t.pods(), ['a-n1:sleep 2', 'b-n1:sleep 2']);
 
     // A removal named by an event drops the file's pod without a full re-list.
     rmSync(path.join(t.dir, 'a.yaml'));
-    while (t.pods().length !== 1) {
-      assert.ok(Date.now() < deadline, `no pass after the removal: ${t.pods().join(' ')}`);
-      t.clock.advance(20);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pump(t, 'no pass after the removal', () => t.pods().length === 1, 20, deadline);
     assert.deepEqual(t.pods(), ['b-n1:sleep 2']);
   });
 
@@ -177,50 +199,14 @@ describe('file source watch', () => {
     const timers = t.clock.pending(); // the periodic re-list
     t.write('a.yaml', pod('a'));
     // The event's debounce is set; a full re-list then does its work before it fires.
-    while (t.clock.pending() === timers) {
-      assert.ok(Date.now() < deadline, 'no watch event for a.yaml');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pump(t, 'no watch event for a.yaml', () => t.clock.pending() !== timers, 0, deadline);
     await t.source.resync();
     assert.deepEqual(t.pods(), ['a-n1:sleep 1']);
     t.clock.advance(20); // the debounced pass: nothing left to do
     t.write('b.yaml', pod('b'));
-    while (t.pods().length !== 2) {
-      assert.ok(Date.now() < deadline, `b.yaml never read: ${t.pods().join(' ')}`);
-      t.clock.advance(20);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pump(t, 'b.yaml never read', () => t.pods().length === 2, 20, deadline);
   });
 });
-
-/** Turns the injected clock `stepMs` at a time (a debounce, far from any settle time) until `done`. */
-async function pump(t: ReturnType<typeof setup>, what: string, done: () => boolean, stepMs = 5, deadline = Date.now() + 30_000): Promise<void> {
-  while (!done()) {
-    assert.ok(Date.now() < deadline, what);
-    t.clock.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Turns the injected clock `n` times by `stepMs`, noting the pods after each turn in `seen`. */
-async function turns(t: ReturnType<typeof setup>, n: number, stepMs: number, seen: string[]): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    t.clock.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 10));
-    seen.push(t.pods().join());
-  }
-}
-
-/**
- * Runs the pass for a removal just made, the clock standing still while it runs (a busy machine must
- * not spend the 40 ms a gone file is kept for): waits for the event's 5 ms debounce, fires it, then
- * waits until the pass has dropped the pod or set its 40 ms timer to look again.
- */
-async function removalPass(t: ReturnType<typeof setup>): Promise<void> {
-  await pump(t, 'no watch event for the removal', () => t.clock.dueIn().some((ms) => ms > 0 && ms <= 5), 0);
-  t.clock.advance(5);
-  await pump(t, 'no pass after the removal', () => t.pods().length === 0 || t.clock.dueIn().some((ms) => ms > 5 && ms <= 40), 0);
-}
 
 describe('file source settle time', () => {
   let cleanup: () => void = () => undefined;

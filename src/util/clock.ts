@@ -45,7 +45,7 @@ export class FakeClock implements Clock {
 
   /** Timers set and not yet fired or cancelled (a test can wait for one to be set by an event). */
   pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.dueIn().length;
   }
 
   /** How far ahead each pending timer is due, in ms. */
