@@ -1,7 +1,9 @@
 /**
  * The peers of scenario 2 on the process runtime: the same N `sleep <marker>` commands started by
  *   - a plain spawn loop: a Node process that spawns N detached `sleep`s in a loop (the physical floor of
- *     starting N processes from Node, with nothing else to do), and
+ *     starting N processes from Node, with nothing else to do),
+ *   - the same loop with each `sleep` in a bubblewrap sandbox made with nodelet's own bwrap arguments (the
+ *     floor of a sandboxed container: what the kernel and bwrap cost, without nodelet), where bwrap works, and
  *   - supervisord from Debian (a process-supervisor baseline), with a generated config of N [program:x]
  *     sections, only where it is installed (`npm run bench:peers-setup`; the bench installs nothing).
  * "All running" is seen from outside, through /proc, as for nodelet. Everything started is killed by pid at
@@ -12,13 +14,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { bwrapArgs } from '../src/runtime/process/isolation/bwrap-args.js';
+import { probeBwrap } from '../src/runtime/process/isolation/tools.js';
 import { newMarker } from './agent.js';
 import { CLK_TCK, onPath, pidsWithCmdline, ProcScanner, readCmdline, readCpuTicks, sleepCmdline } from './proc.js';
 import { BenchTimeout, type Deadline, delay, fmtMs, fmtSeconds, progress } from './util.js';
 
-export type PeerName = 'spawn-loop' | 'supervisord';
-export const PEER_NAMES: readonly PeerName[] = ['spawn-loop', 'supervisord'];
-export const PEER_LABEL: Record<PeerName, string> = { 'spawn-loop': 'plain spawn loop (the floor)', supervisord: 'supervisord (Debian)' };
+export type PeerName = 'spawn-loop' | 'bwrap-loop' | 'supervisord';
+export const PEER_NAMES: readonly PeerName[] = ['spawn-loop', 'bwrap-loop', 'supervisord'];
+export const PEER_LABEL: Record<PeerName, string> = {
+  'spawn-loop': 'plain spawn loop (the floor)',
+  'bwrap-loop': "spawn loop through bwrap, nodelet's sandbox arguments (the sandbox's floor)",
+  supervisord: 'supervisord (Debian)',
+};
 
 /** One measurement of a peer: N processes → all seen running. */
 export interface PeerRun {
@@ -36,23 +44,26 @@ export interface PeerRun {
 const SPAWN_TOKEN = 'nodelet-bench-spawn-loop';
 
 /**
- * The spawn loop, run with `node -e SCRIPT TOKEN MARKER...`: says "ready", waits for one line on stdin (the
- * clock starts when the bench sends it), spawns every `sleep` detached with no stdio, prints their pids and
- * the CPU time the loop took.
+ * The spawn loop, run with `node -e SCRIPT TOKEN PREFIX MARKER...`: says "ready", waits for one line on stdin
+ * (the clock starts when the bench sends it), spawns every `sleep` detached with no stdio, behind the argv
+ * PREFIX (JSON; `[]` for none), prints their pids and the CPU time the loop took. With a prefix it then
+ * stays until killed: bwrap's --die-with-parent ends the sandboxes with it.
  */
 const SPAWN_SCRIPT = `
 const { spawn } = require('node:child_process');
-const markers = process.argv.slice(2);
+const [, prefixJson, ...markers] = process.argv.slice(1);
+const prefix = JSON.parse(prefixJson);
 process.stdin.once('data', () => {
   const cpu0 = process.cpuUsage();
   const pids = [];
   for (const m of markers) {
-    const c = spawn('sleep', [m], { detached: true, stdio: 'ignore' });
+    const argv = [...prefix, 'sleep', m];
+    const c = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
     c.unref();
     pids.push(c.pid);
   }
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ pids, cpuS: (cpu.user + cpu.system) / 1e6 }) + '\\n', () => process.exit(0));
+  process.stdout.write(JSON.stringify({ pids, cpuS: (cpu.user + cpu.system) / 1e6 }) + '\\n', () => prefix.length || process.exit(0));
 });
 process.stdout.write('ready\\n');
 `;
@@ -103,14 +114,46 @@ async function stopTracked(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 
 /** Why a peer cannot be measured here, or undefined. Never installs anything. */
-export function peerUnavailable(peer: PeerName): string | undefined {
+export async function peerUnavailable(peer: PeerName): Promise<string | undefined> {
   if (peer === 'supervisord' && !onPath('supervisord')) return 'supervisord is not installed (`npm run bench:peers-setup` installs Debian\'s supervisor)';
+  if (peer === 'bwrap-loop') {
+    const bwrap = await probeBwrap(process.env.PATH);
+    if (!bwrap.available) return bwrap.detail;
+  }
   return undefined;
+}
+
+/**
+ * The argv in front of `sleep <marker>` for the bwrap loop: what nodelet's process runtime gives a container
+ * of a pod without volumes (bwrap-args.ts), less `--json-status-fd`, by which nodelet learns the sandbox's
+ * pid and exit code (a floor reads nothing).
+ */
+function bwrapPrefix(): string[] {
+  const args = bwrapArgs({
+    bwrap: 'bwrap',
+    namespaces: { pid: true, ipc: true, uts: true },
+    hostname: 'nodelet-bench',
+    readonlyRoot: false,
+    mounts: [],
+    workingDir: '',
+    capDrop: [],
+    capAdd: [],
+    statusFd: 3,
+  });
+  args.splice(args.indexOf('--json-status-fd'), 2);
+  return args;
 }
 
 /** `supervisord 4.2.5`, or undefined when it is not installed. */
 export function peerVersion(peer: PeerName): string | undefined {
   if (peer === 'spawn-loop') return `Node ${process.version}`;
+  if (peer === 'bwrap-loop') {
+    try {
+      return execFileSync('bwrap', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+    } catch {
+      return undefined;
+    }
+  }
   try {
     return `supervisord ${execFileSync('supervisord', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim()}`;
   } catch {
@@ -206,9 +249,10 @@ function readLine(child: ChildProcess, timeoutMs: number): Promise<string> {
  * The plain spawn loop: a Node process (started and loaded before the clock starts) spawns the N `sleep`s
  * one after another. The clock starts when the bench tells it to go and stops when the last `sleep` is seen.
  */
-export async function spawnLoop(n: number, deadline: Deadline, pollMs: number): Promise<PeerRun> {
+export async function spawnLoop(n: number, deadline: Deadline, pollMs: number, sandboxed = false): Promise<PeerRun> {
   const m = markers(n);
-  const child = spawn(process.execPath, ['-e', SPAWN_SCRIPT, SPAWN_TOKEN, ...m.list], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const prefix = sandboxed ? bwrapPrefix() : [];
+  const child = spawn(process.execPath, ['-e', SPAWN_SCRIPT, SPAWN_TOKEN, JSON.stringify(prefix), ...m.list], { stdio: ['pipe', 'pipe', 'inherit'] });
   live.daemons.add(child);
   let pids: number[] = [];
   try {
@@ -219,12 +263,12 @@ export async function spawnLoop(n: number, deadline: Deadline, pollMs: number): 
     child.stdin!.write('go\n');
     const doneLine = readLine(child, 120_000).catch(() => '{}');
     let exited: string | undefined;
-    child.once('exit', (code, sig) => code !== 0 && (exited = `the spawn loop exited (code ${code}, signal ${sig})`));
-    const r = await waitAll(`spawn loop, ${n} processes`, scanner, new Set(m.cmdlines), t0, { deadline, timeoutMs: Math.max(30_000, n * 60), pollMs, alive: () => exited });
+    child.once('exit', (code, sig) => (code !== 0 || sandboxed) && (exited = `the spawn loop exited (code ${code}, signal ${sig})`));
+    const r = await waitAll(`${sandboxed ? 'bwrap' : 'spawn'} loop, ${n} processes`, scanner, new Set(m.cmdlines), t0, { deadline, timeoutMs: Math.max(30_000, n * 60), pollMs, alive: () => exited });
     pids = r.pids;
     const done = JSON.parse(await doneLine) as { pids?: number[]; cpuS?: number };
     for (const pid of done.pids ?? []) live.pids.add(pid);
-    return { peer: 'spawn-loop', n, allMs: r.allMs, firstMs: Math.min(...r.seenMs), seenMs: r.seenMs, cpuS: done.cpuS ?? NaN };
+    return { peer: sandboxed ? 'bwrap-loop' : 'spawn-loop', n, allMs: r.allMs, firstMs: Math.min(...r.seenMs), seenMs: r.seenMs, cpuS: done.cpuS ?? NaN };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await killAll(pids.length ? pids : [...live.pids], m.cmdlines, deadline).catch((err: unknown) => progress(`   ${String(err)}`));
@@ -281,7 +325,7 @@ export async function supervisord(n: number, deadline: Deadline, pollMs: number)
 }
 
 export async function runPeer(peer: PeerName, n: number, deadline: Deadline, pollMs: number): Promise<PeerRun> {
-  const r = peer === 'spawn-loop' ? await spawnLoop(n, deadline, pollMs) : await supervisord(n, deadline, pollMs);
+  const r = peer === 'supervisord' ? await supervisord(n, deadline, pollMs) : await spawnLoop(n, deadline, pollMs, peer === 'bwrap-loop');
   progress(`   ${PEER_LABEL[peer]}: all ${n} running after ${fmtSeconds(r.allMs)} (first after ${fmtMs(r.firstMs)}; its CPU ${r.cpuS.toFixed(2)} s)`);
   return r;
 }

@@ -31,6 +31,7 @@ const CDF_COLOURS = ['#1f77b4', '#9467bd', '#2ca02c', '#d62728', '#8c564b'];
 const CURVE_STYLE: Record<string, { colour: string; dash?: string; square?: boolean }> = {
   nodelet: { colour: '#1f77b4' },
   'spawn-loop': { colour: '#7f7f7f' },
+  'bwrap-loop': { colour: '#17becf' },
   supervisord: { colour: '#ff7f0e' },
   'cri-nodelet': { colour: '#1f77b4', dash: '6 4', square: true },
   'cri-bare': { colour: '#2ca02c', dash: '6 4', square: true },

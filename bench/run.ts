@@ -14,7 +14,8 @@
  *      CRI calls vs `podman kube play` (skipped, saying why, when containerd or podman is not installed);
  *   7. edit of one manifest among N running pods → the new container running (N = the sizes of 2);
  *   8. the peers of scenario 2 (bench/peers.ts): the same N `sleep`s started by a plain spawn loop (the
- *      floor) and by Debian's supervisord (where installed), as ratios to nodelet.
+ *      floor), by that loop through bwrap (the sandbox's floor, where bwrap works) and by Debian's
+ *      supervisord (where installed), as ratios to nodelet.
  * Progress goes to stderr. Every wait is bounded; a step that times out is reported as a failure and the
  * run goes on. Everything started is stopped at the end, also on error or Ctrl-C.
  */
@@ -56,7 +57,8 @@ Diagnosis options (the table is printed, docs/benchmarks.md is not written):
                      windows of 3 are measured at the sizes from 100 up
   --trials=N         single-pod trials of scenario 1
   --edit-trials=N    trials of scenario 7 per size (default 20 at the largest size, 10 at the others; quick 3)
-  --peers=LIST       the peers of scenario 8: spawn-loop,supervisord (default: both; supervisord where installed)
+  --peers=LIST       the peers of scenario 8: spawn-loop,bwrap-loop,supervisord (default: all; bwrap-loop where
+                     bwrap works, supervisord where installed)
   --window=SECONDS   length of the idle windows of scenario 3
   --probe-window=SECONDS  length of scenario 5's window (default 30; quick 10)
   --log=FILE         keep nodelet's log (it is text: one timestamped line per pod update and container start)
@@ -669,13 +671,14 @@ function editRatioRow(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 8. The peers of scenario 2: the same N `sleep`s by a plain spawn loop and by supervisord.
+// 8. The peers of scenario 2: the same N `sleep`s by a plain spawn loop, by that loop through bwrap and by
+// supervisord.
 
 const peerRuns: PeerRun[] = [];
 
 async function peerScenario(): Promise<void> {
   for (const peer of PLAN.peers) {
-    const why = peerUnavailable(peer);
+    const why = await peerUnavailable(peer);
     if (why) {
       progress(`8. ${PEER_LABEL[peer]}: skipped: ${why}`);
       rows.push({ scenario: '8', figure: `N commands at once → all running: ${PEER_LABEL[peer]}`, result: `not measured: ${why}` });
@@ -706,6 +709,17 @@ async function peerScenario(): Promise<void> {
         (msg) => [{ scenario: '8', figure: `${label} \`sleep\`s at once → all running: ${PEER_LABEL[peer]}`, result: msg, met: false }],
       );
     }
+  }
+  // What the sandbox alone costs: where the spawn-loop target stands before nodelet does anything.
+  for (const n of PLAN.bulkSizes) {
+    const plain = peerRuns.find((r) => r.peer === 'spawn-loop' && r.n === n);
+    const sandboxed = peerRuns.find((r) => r.peer === 'bwrap-loop' && r.n === n);
+    if (!plain || !sandboxed) continue;
+    rows.push({
+      scenario: '8',
+      figure: `${n.toLocaleString('en-US')} \`sleep\`s at once: the sandbox's floor / the plain floor`,
+      result: `${(sandboxed.allMs / plain.allMs).toFixed(2)} (${fmtSeconds(sandboxed.allMs)} / ${fmtSeconds(plain.allMs)})`,
+    });
   }
 }
 
@@ -924,7 +938,7 @@ const METHOD = [
   `Scenario 5: N pods (500; 50 with --quick) whose container has an httpGet livenessProbe (periodSeconds 1) on an HTTP server in the bench process; CPU as in scenario 3, over a ${fmtSeconds(PLAN.probeWindowMs)} window, 5 s after all are Running and listed by /pods. The floor, once the pods are gone: a bare Node process (\`node --max-semi-space-size=1\`, nodelet's V8 flag) makes the same N probes a second against the same server, spread over the second and sent on a 50 ms grid as nodelet's prober sends them, each a new connection writing the kubelet's request (\`User-Agent: kube-probe/1.30\`, \`Accept: */*\`), closed once the whole response is in (its Content-Length), and nothing else; its CPU over a window half as long, after 3 s of warm-up. A new connection per probe is the kubelet's way (no keep-alive): the connect, the write and the close are kernel work that any prober pays.`,
   ...(runs('6') ? [criMethod(CRI_OPTS)] : []),
   `Scenario 7: with the N pods of scenario 2 running (after the idle window of scenario 3 at that size), one manifest is rewritten with a new \`sleep\` number (written into the staging dir, renamed over the old file); the clock starts before the rename and stops when the new process is seen (/proc scanned every ${POLL_FAST_MS} ms, every 2 ms above 100 pods); the bench also notes when the old process is gone (a static pod edit is a new pod, which starts once the old one has stopped). Each trial edits another pod, spread over the set, ${TRIAL_GAP_MS} ms apart; the target is on the max at 1,000 pods.`,
-  `Scenario 8 (peers, same N as scenario 2, after scenario 5, with nodelet idle and no pod): N \`sleep <unique number>\` processes, seen running the same way. Plain spawn loop, the physical floor: a Node process (\`node -e\`, already started and loaded) spawns them in a loop with \`child_process.spawn\` (detached, no stdio) when the bench says go; the clock starts at the go. supervisord (Debian's, only where installed: \`npm run bench:peers-setup\`; the bench installs nothing): a generated config with N \`[program:x]\` sections (\`command=sleep <number>\`, autostart, \`startsecs=0\`, no restart, stderr into the stdout log file, as nodelet keeps one log per container), \`supervisord -n -c <conf>\`; the clock starts at its spawn, so its start (Python, ~1 s before the first program) is included. Each is killed by pid afterwards. The ratios are nodelet's scenario 2 figure over the peer's; the target is on the spawn loop at 1,000.`,
+  `Scenario 8 (peers, same N as scenario 2, after scenario 5, with nodelet idle and no pod): N \`sleep <unique number>\` processes, seen running the same way. Plain spawn loop, the physical floor: a Node process (\`node -e\`, already started and loaded) spawns them in a loop with \`child_process.spawn\` (detached, no stdio) when the bench says go; the clock starts at the go. The spawn loop through bwrap, the floor of a sandboxed container (only where bwrap works): the same loop, each \`sleep\` behind the bwrap arguments nodelet gives a container without volumes (bwrap-args.ts: --die-with-parent, --new-session, new pid, IPC and UTS namespaces, / bound, a fresh /dev and /proc) less \`--json-status-fd\`; no cgroups, logs or checkpoints. supervisord (Debian's, only where installed: \`npm run bench:peers-setup\`; the bench installs nothing): a generated config with N \`[program:x]\` sections (\`command=sleep <number>\`, autostart, \`startsecs=0\`, no restart, stderr into the stdout log file, as nodelet keeps one log per container), \`supervisord -n -c <conf>\`; the clock starts at its spawn, so its start (Python, ~1 s before the first program) is included. Each is killed by pid afterwards. The ratios are nodelet's scenario 2 figure over the peer's; the target is on the spawn loop at 1,000.`,
   'Targets are the project\'s goals, printed next to the figures; a benchmark run does not fail on them. Other load on the machine (see the load average) shifts the figures.',
 ];
 
