@@ -1038,6 +1038,18 @@ async function main(): Promise<number> {
     notes.push(...cri.notes);
     failures += cri.failures;
     criSeries = cri.series;
+    // podman against nodelet's default runtime at the same N (scenario 2): what a user choosing between the
+    // two on one machine sees. Not the same work: host processes in bwrap sandboxes on the host network
+    // against containers from an image, each pod with its network namespace.
+    for (const p of criSeries.find((s) => s.style === 'podman')?.points ?? []) {
+      const nl = bulkAllMs.get(p.n);
+      if (nl === undefined) continue;
+      rows.push({
+        scenario: '6',
+        figure: `${p.n.toLocaleString('en-US')} pods: nodelet's default runtime (process, scenario 2) / podman kube play (containers, its network)`,
+        result: `${(nl / p.ms).toFixed(2)} (podman / nodelet: ${(p.ms / nl).toFixed(1)}×)`,
+      });
+    }
   }
 
   if (a.exited) progress(`nodelet is not running any more (${a.exited}); last lines of its log:\n${a.logTail()}`);
