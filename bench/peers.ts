@@ -246,8 +246,9 @@ function readLine(child: ChildProcess, timeoutMs: number): Promise<string> {
 }
 
 /**
- * The plain spawn loop: a Node process (started and loaded before the clock starts) spawns the N `sleep`s
- * one after another. The clock starts when the bench tells it to go and stops when the last `sleep` is seen.
+ * The spawn loop: a Node process (started and loaded before the clock starts) spawns the N `sleep`s one
+ * after another, each in a bwrap sandbox when `sandboxed`. The clock starts when the bench tells it to go
+ * and stops when the last `sleep` is seen.
  */
 export async function spawnLoop(n: number, deadline: Deadline, pollMs: number, sandboxed = false): Promise<PeerRun> {
   const m = markers(n);
