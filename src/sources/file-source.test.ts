@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { Pod } from '../api/types.js';
+import { ConfigSeenAnnotation, type Pod } from '../api/types.js';
 import { FakeClock } from '../util/clock.js';
 import { createFileSource } from './file-source.js';
 import type { ManifestAuditPolicy } from './manifest-audit.js';
@@ -42,6 +42,8 @@ function setup(audit: ManifestAuditPolicy | undefined, resyncMs = 20_000, clockA
     logs,
     write,
     pods: () => current.map((p) => `${p.metadata!.name}:${p.spec!.containers[0]!.command!.at(-1)}`),
+    /** The config.seen of a pod, in ms since the epoch. */
+    seenAt: (name: string) => Date.parse(current.find((p) => p.metadata!.name === name)?.metadata!.annotations![ConfigSeenAnnotation] ?? ''),
     cleanup: () => {
       source.stop();
       rmSync(root, { recursive: true, force: true });
@@ -205,6 +207,34 @@ describe('file source watch', () => {
     t.clock.advance(20); // the debounced pass: nothing left to do
     t.write('b.yaml', pod('b'));
     await pump(t, 'b.yaml never read', () => t.pods().length === 2, 20, deadline);
+  });
+
+  it("gives a pod the time of the first watch event naming its file as config.seen, not the pass's", async () => {
+    const t = setup(undefined, 24 * 3_600_000);
+    cleanup = t.cleanup;
+    await t.source.start();
+    const deadline = Date.now() + 30_000;
+    // The clock stands still until the event's 5 ms debounce is set: the event came at this time.
+    const debounceSet = () => t.clock.dueIn().includes(5);
+    t.write('a.yaml', pod('a'));
+    await pump(t, 'no watch event for a.yaml', debounceSet, 0, deadline);
+    const aNamedAt = t.clock.now();
+    // The pass runs later (a pass still busy with earlier files would make it seconds).
+    t.clock.advance(1_000);
+    await pump(t, 'a.yaml never read', () => t.pods().length === 1, 0, deadline);
+    assert.equal(t.seenAt('a-n1'), aNamedAt);
+
+    // Named twice before its pass: the first event counts.
+    t.write('b.yaml', pod('b'));
+    await pump(t, 'no watch event for b.yaml', debounceSet, 0, deadline);
+    const bNamedAt = t.clock.now();
+    t.clock.advance(3);
+    t.write('b.yaml', pod('b', 'sleep 2'));
+    await pump(t, 'no second watch event for b.yaml', debounceSet, 0, deadline);
+    t.clock.advance(1_000);
+    await pump(t, 'b.yaml never read', () => t.pods().includes('b-n1:sleep 2'), 0, deadline);
+    assert.equal(t.seenAt('b-n1'), bNamedAt);
+    assert.equal(t.seenAt('a-n1'), aNamedAt, 'a pod already seen keeps its time');
   });
 });
 

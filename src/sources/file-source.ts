@@ -84,11 +84,17 @@ function stampOf(st: Stats): string {
 /** What a re-list found about the directory for every file in it. */
 interface ListScope {
   /**
-   * When the pass began: the config.seen of every pod it reads. A pod among 1,000 dropped at once was
-   * seen when nodelet learnt of the drop, not when its turn to be parsed came (the kubelet's pod start
-   * duration counts from config.seen).
+   * When the pass began: the config.seen of every pod it reads that no watch event named. A pod among
+   * 1,000 dropped at once was seen when nodelet learnt of the drop, not when its turn to be parsed came
+   * (the kubelet's pod start duration counts from config.seen).
    */
   seenAt?: number;
+  /**
+   * When a watch event first named each file the pass reads, if one did: that file's config.seen. The
+   * kubelet reads a file on its event; nodelet's debounce, and a pass still busy with the files named
+   * before, must not count as the pod's start-up.
+   */
+  namedAt?: ReadonlyMap<string, number>;
   /** The static pod directory is insecure: every file in it is refused with this. */
   dirProblem?: NodeletError;
   /** The static pod directory, audited already. */
@@ -134,6 +140,8 @@ class FileSourceImpl implements FileSource {
    * gives a write and a rename a millisecond later the same time.
    */
   private readonly lastEvent = new Map<string, 'rename' | 'change'>();
+  /** When a watch event first named each file since a pass took it (see {@link ListScope.namedAt}). */
+  private namedAt = new Map<string, number>();
   /** When a watch event's pass first found each file gone (see {@link dropIfGone}). */
   private readonly goneSince = new Map<string, number>();
   /**
@@ -200,14 +208,17 @@ class FileSourceImpl implements FileSource {
   private async passes(): Promise<void> {
     do {
       this.again = false;
+      // Every file named so far is read by this pass (a full listing reads them all): it takes their times.
+      const namedAt = this.namedAt;
+      this.namedAt = new Map();
       if (this.fullPending) {
         this.fullPending = false;
         this.dirty.clear();
-        await this.relist();
+        await this.relist(namedAt);
       } else if (this.dirty.size > 0) {
         const files = [...this.dirty];
         this.dirty.clear();
-        await this.relistSome(files);
+        await this.relistSome(files, namedAt);
       }
     } while (this.again && !this.stopped);
   }
@@ -231,6 +242,7 @@ class FileSourceImpl implements FileSource {
       const file = path.join(this.opts.path, name);
       this.dirty.add(file);
       this.lastEvent.set(file, event === 'rename' ? 'rename' : 'change');
+      if (!this.namedAt.has(file)) this.namedAt.set(file, this.opts.clock.now());
     } else {
       this.fullPending = true;
     }
@@ -238,7 +250,7 @@ class FileSourceImpl implements FileSource {
     this.debounce = this.opts.clock.setTimeout(() => void this.pass(), this.debounceMs);
   };
 
-  private async relist(): Promise<void> {
+  private async relist(namedAt?: ReadonlyMap<string, number>): Promise<void> {
     const seenAt = this.opts.clock.now();
     const root = this.opts.path;
     const st = await stat(root).catch(() => undefined);
@@ -268,7 +280,7 @@ class FileSourceImpl implements FileSource {
     // A single file is watched through its directory: editors replace files by rename.
     await this.ensureWatch(st?.isDirectory() ? root : dir);
     await this.ensureParentWatch(root);
-    const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain, seenAt } : { seenAt };
+    const scope: ListScope = st?.isDirectory() ? { ...(await this.auditDir(root)), plain, seenAt, namedAt } : { seenAt, namedAt };
     this.lastScope = scope;
 
     const wanted = new Set<string>();
@@ -305,10 +317,10 @@ class FileSourceImpl implements FileSource {
    * waiting to settle): each is read if it changed, dropped if it is gone. The directory is audited
    * again, as at every listing; the named files are audited whatever their stamp.
    */
-  private async relistSome(files: string[]): Promise<void> {
+  private async relistSome(files: string[], namedAt?: ReadonlyMap<string, number>): Promise<void> {
     const seenAt = this.opts.clock.now();
     const root = this.opts.path;
-    const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set(), seenAt };
+    const scope: ListScope = { ...(await this.auditDir(root)), plain: new Set(), seenAt, namedAt };
     // Each batch's pods go out at once: with 1,000 manifests dropped, the first pods start while the
     // rest are parsed (a second of YAML), not after. Every file not yet read keeps what it had, so a
     // partial pass never drops a pod; only the full re-list (at start, every pod) waits for the whole.
@@ -446,7 +458,7 @@ class FileSourceImpl implements FileSource {
       nodeName: this.opts.nodeName,
       source: 'file',
       origin: file,
-      seenAt: new Date(scope.seenAt ?? this.opts.clock.now()),
+      seenAt: new Date(scope.namedAt?.get(file) ?? scope.seenAt ?? this.opts.clock.now()),
     });
     // Once per file content (a changed file gets here only when its bytes differ), each distinct
     // warning once: a manifest with the same typo twice is one line in the log, not one per resync.
