@@ -11,12 +11,15 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { bwrapArgs } from '../src/runtime/process/isolation/bwrap-args.js';
+import { containerConfig, sandboxConfig, type NodeFacts } from '../src/container/container-config.js';
+import { parseResolvConf } from '../src/container/dns-config.js';
+import { loadPodManifest } from '../src/manifest/index.js';
+import { planLaunch } from '../src/runtime/process/isolation/launch-plan.js';
 import { probeBwrap } from '../src/runtime/process/isolation/tools.js';
-import { newMarker } from './agent.js';
+import { NODE_NAME, newMarker, sleepPodYaml } from './agent.js';
 import { CLK_TCK, onPath, pidsWithCmdline, ProcScanner, readCmdline, readCpuTicks, sleepCmdline } from './proc.js';
 import { BenchTimeout, type Deadline, delay, fmtMs, fmtSeconds, progress } from './util.js';
 
@@ -124,22 +127,26 @@ export async function peerUnavailable(peer: PeerName): Promise<string | undefine
 }
 
 /**
- * The argv in front of `sleep <marker>` for the bwrap loop: what nodelet's process runtime gives a container
- * of a pod without volumes (bwrap-args.ts), less `--json-status-fd`, by which nodelet learns the sandbox's
- * pid and exit code (a floor reads nothing).
+ * The argv in front of `sleep <marker>` for the bwrap loop: the launch plan nodelet's process runtime
+ * makes for the bench's own sleep pod (planLaunch, as createContainer calls it, with bwrap on), less
+ * `--json-status-fd`, by which nodelet learns the sandbox's pid and exit code (a floor reads nothing).
  */
 function bwrapPrefix(): string[] {
-  const args = bwrapArgs({
-    bwrap: 'bwrap',
-    namespaces: { pid: true, ipc: true, uts: true },
-    hostname: 'nodelet-bench',
-    readonlyRoot: false,
-    mounts: [],
-    workingDir: '',
-    capDrop: [],
-    capAdd: [],
-    statusFd: 3,
+  const facts: NodeFacts = { nodeName: NODE_NAME, hostIP: '127.0.0.1', podIP: '127.0.0.1', memoryCapacityBytes: totalmem(), hostDns: parseResolvConf('') };
+  const loaded = loadPodManifest(sleepPodYaml('bwrap-floor', newMarker()), { file: 'bwrap-floor.yaml', nodeName: NODE_NAME, source: 'file', origin: 'bwrap-floor.yaml', seenAt: new Date() });
+  if (!loaded.ok) throw new Error(`bench manifest does not load: ${loaded.errors.map((e) => e.message).join('; ')}`);
+  const pod = loaded.pod;
+  const plan = planLaunch({
+    config: containerConfig(pod, pod.spec!.containers[0]!, 0, facts),
+    sandbox: sandboxConfig(pod, tmpdir(), 0, facts),
+    mode: 'bwrap',
+    support: undefined,
+    tools: { bwrap: 'bwrap' },
+    self: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    ownCapabilities: new Set(),
   });
+  if (plan.kind !== 'bwrap') throw new Error('nodelet would not sandbox the bench pod');
+  const args = [...plan.prefix];
   args.splice(args.indexOf('--json-status-fd'), 2);
   return args;
 }
