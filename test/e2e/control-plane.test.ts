@@ -156,7 +156,8 @@ test('etcd from examples/control-plane: serves (and the counter example through 
   n.remove('etcd.yaml');
   await waitFor('etcd to stop', () => !isAlive(rolled) && etcdPids(dataDir).length === 0, 60_000);
   assert.equal(shutdowns(logFile), 2, 'etcd shut down on SIGTERM');
-  assert.ok(!existsSync(path.join(n.logsDir, `kube-system_etcd-${NODE}_${newUid}`)), 'the pod log directory went with the pod');
+  // The pod's removal goes on after its process is gone (sandbox, then logs): waited for, not raced.
+  await waitFor('the pod log directory to go with the pod', () => !existsSync(path.join(n.logsDir, `kube-system_etcd-${NODE}_${newUid}`)));
   assert.ok(existsSync(path.join(dataDir, 'member', 'snap', 'db')), 'the data dir survives the pod');
 
   // The manifest back: a fresh pod's etcd finds the key in the data dir the last one left.
